@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'FlowMapsError', 'get_device', 'seed_everything', 'as_times', 'bcast', 'check_finite', 'check_shape',
-           'check_times', 'register_kind', 'model_class']
+__all__ = ['MODEL_KINDS', 'LOSS_REGISTRY', 'FlowMapsError', 'get_device', 'seed_everything', 'as_times', 'bcast', 'check_finite',
+           'check_shape', 'check_times', 'register_kind', 'model_class', 'register_loss', 'lookup_loss']
 
 # %% ../nbs/00_core.ipynb #5
 class FlowMapsError(ValueError):
@@ -81,3 +81,18 @@ def model_class(name: str):
     "The registered class for kind `name`, or a clear error listing the known kinds."
     if name not in MODEL_KINDS: raise FlowMapsError(f"unknown model kind {name!r}; known: {sorted(MODEL_KINDS)}")
     return MODEL_KINDS[name]
+
+# %% ../nbs/00_core.ipynb #19
+LOSS_REGISTRY: dict = {}
+
+def register_loss(kind: str, name: str, fn):
+    "Make loss `fn(model, x1, generator, **opts) -> (loss, diagnostics)` available as (`kind`, `name`)."
+    LOSS_REGISTRY[(kind, name)] = fn
+    return fn
+
+def lookup_loss(kind: str, name: str):
+    "The loss registered for model kind `kind` under `name`, or a clear error listing the choices."
+    if (kind, name) not in LOSS_REGISTRY:
+        known = sorted(n for k, n in LOSS_REGISTRY if k == kind)
+        raise FlowMapsError(f"unknown loss {name!r} for {kind!r} models; choose one of {known}")
+    return LOSS_REGISTRY[(kind, name)]

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from functools import partial
 import torch
-from .core import FlowMapsError, bcast
+from .core import FlowMapsError, bcast, register_loss
 
 # %% auto #0
 __all__ = ['TIME_SAMPLERS', 'PAIRS', 'LOSSES', 'sample_times', 'sq_err', 'reduce_err', 'lsd_pair', 'esd_pair', 'meanflow_pair',
@@ -83,6 +83,7 @@ def flow_loss(model, x1, generator=None, kind: str = 'fm', adaptive: bool = Fals
 
 PAIRS = {'lsd': lsd_pair, 'esd': esd_pair, 'psd': psd_pair, 'meanflow': meanflow_pair}
 LOSSES = {k: partial(flow_loss, kind=k) for k in ['fm', *PAIRS]}
+for _k, _f in LOSSES.items(): register_loss('flow', _k, _f)
 
 def get_loss(name: str, **opts):
     "A loss function by name, with options bound: `get_loss('esd', adaptive=True)(model, x1, g)`."

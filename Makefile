@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.flowmaps-installed
 
-.PHONY: setup demo test lab export clean-nbs bench
+.PHONY: setup demo test lab export readme
 
 setup: $(STAMP)
 
@@ -28,3 +28,6 @@ lab: setup
 
 export: setup
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+
+readme: setup
+	$(BIN)/python tests/check_notebooks.py --write-readme

@@ -160,7 +160,8 @@ def demo(out='outputs', data: str = 'gmm', fm_steps: int = 3000, distill_steps: 
         tr.fit(distill_steps)
         models[name], hist[name] = tr.ema_model(), tr.history
     sampler = (lambda n, g: load_data(data, n, seed=int(torch.randint(1 << 30, (1,), generator=g)))) if data != 'gmm' else ring_gmm().sample
-    rows, samples, ref = evaluate_flow(models, sampler, n=n_eval, ode_model=models['fm'], seed=seed)
+    ode = models.pop('fm')
+    rows, samples, ref = evaluate_flow(models, sampler, n=n_eval, ode_model=ode, seed=seed)
     table = f"{metrics_table(rows, 'sliced_w2')}\n\n{metrics_table(rows, 'energy')}"
     (out / 'metrics.md').write_text(f"# flowmaps_demo on {data}\n\nfm: {fm_steps} steps; distillation: {distill_steps} steps each; "
                                     f"{n_eval} samples vs {n_eval} fresh exact data points; device {dev}; {time.time() - t0:.0f}s\n\n{table}\n")
@@ -179,6 +180,8 @@ def demo_parser() -> argparse.ArgumentParser:
     p.add_argument('--data', default='gmm', choices=['gmm', 'gmm3', 'checkerboard', 'moons'])
     p.add_argument('--fm-steps', type=int, default=3000)
     p.add_argument('--distill-steps', type=int, default=1500)
+    p.add_argument('--losses', default='lsd,esd,psd,meanflow', help='comma-separated distillation losses')
+    p.add_argument('--n-eval', type=int, default=4000, help='samples per evaluation (and exact reference points)')
     p.add_argument('--device', default='auto')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--no-progress', action='store_true')
@@ -187,7 +190,10 @@ def demo_parser() -> argparse.ArgumentParser:
 def _demo(argv):
     a = demo_parser().parse_args(argv)
     t0 = time.time()
-    rows, table = demo(a.out, a.data, a.fm_steps, a.distill_steps, device=a.device, seed=a.seed, progress=not a.no_progress)
+    losses = tuple(l.strip() for l in a.losses.split(',') if l.strip())
+    bad = [l for l in losses if l not in LOSSES or l == 'fm']
+    if bad: raise FlowMapsError(f"unknown distillation loss(es) {bad}; choose from lsd, esd, psd, meanflow")
+    rows, table = demo(a.out, a.data, a.fm_steps, a.distill_steps, losses=losses, n_eval=a.n_eval, device=a.device, seed=a.seed, progress=not a.no_progress)
     print(table)
     print(f"\nwrote {a.out}/metrics.md, metrics.json, samples.png, samples.html, losses.png in {time.time() - t0:.0f}s")
 

@@ -13,7 +13,7 @@ from .core import FlowMapsError, check_finite, check_shape, get_device, lookup_l
 import flowmaps_nb.flowmap, flowmaps_nb.losses  # registers the 'flow' kind and its losses
 
 # %% auto #0
-__all__ = ['latest_checkpoint', 'save_checkpoint', 'read_config', 'load', 'Trainer']
+__all__ = ['latest_checkpoint', 'save_checkpoint', 'read_config', 'load', 'pcgrad', 'Trainer']
 
 # %% ../nbs/07_train.ipynb #5
 def _tensors(sd: dict) -> dict:
@@ -90,12 +90,26 @@ def load(path, ema: bool = True, device='cpu'):
     except Exception as e: raise FlowMapsError(f"could not load weights from {wfile}: {e}") from None
     return model.to(get_device(device)).eval()
 
-# %% ../nbs/07_train.ipynb #8
+# %% ../nbs/07_train.ipynb #9
+def pcgrad(params: list, primary: torch.Tensor, secondary: torch.Tensor):
+    "Set `p.grad` to g₁ + g₂', where g₂' is g₂ with its component along g₁ removed if g₁·g₂ < 0."
+    params = [p for p in params if p.requires_grad]
+    g1 = torch.autograd.grad(primary, params, retain_graph=True, allow_unused=True)
+    g2 = torch.autograd.grad(secondary, params, allow_unused=True)
+    g1 = [torch.zeros_like(p) if g is None else g for p, g in zip(params, g1)]
+    g2 = [torch.zeros_like(p) if g is None else g for p, g in zip(params, g2)]
+    dot = sum((a * b).sum() for a, b in zip(g1, g2)); n1 = sum((a * a).sum() for a in g1)
+    coef = torch.where(dot < 0, dot / n1.clamp_min(1e-30), torch.zeros_like(dot))
+    for p, a, b in zip(params, g1, g2): p.grad = a + b - coef * a
+    return coef
+
+# %% ../nbs/07_train.ipynb #11
 class Trainer:
     "Fit `model` on a data tensor [N, ...] with a registered loss; checkpoints under `out` if given."
     def __init__(self, model, data: torch.Tensor, loss: str = 'fm', loss_opts: dict | None = None, lr: float = 1e-3,
                  batch_size: int = 256, ema_decay: float = 0.999, clip: float = 1.0, device='auto', seed: int = 0,
-                 out=None, ckpt_every: int = 1000, log_every: int = 100, progress: bool = True, meta: dict | None = None):
+                 out=None, ckpt_every: int = 1000, log_every: int = 100, progress: bool = True, meta: dict | None = None,
+                 grad_surgery: bool = False):
         self.device = get_device(device)
         if not torch.is_tensor(data) or data.ndim < 2: raise FlowMapsError("data must be a tensor [N, ...] with one sample per row")
         check_shape(check_finite(data, 'training data'), model.data_shape, 'training data')
@@ -104,6 +118,7 @@ class Trainer:
         self.loss_name, self.loss_opts = loss, dict(loss_opts or {})
         self.loss_fn = lookup_loss(model.kind, loss)
         self.lr, self.batch_size, self.ema_decay, self.clip, self.seed = lr, batch_size, ema_decay, clip, seed
+        self.grad_surgery = grad_surgery
         self.out, self.ckpt_every, self.log_every, self.progress, self.meta = out, ckpt_every, log_every, progress, dict(meta or {})
         torch.manual_seed(seed)
         self.gen = torch.Generator(self.device).manual_seed(seed)
@@ -114,13 +129,15 @@ class Trainer:
     def train_args(self) -> dict:
         return dict(loss=self.loss_name, loss_opts=self.loss_opts, lr=self.lr, batch_size=self.batch_size,
                     ema_decay=self.ema_decay, clip=self.clip, seed=self.seed, ckpt_every=self.ckpt_every,
-                    log_every=self.log_every, meta=self.meta)
+                    log_every=self.log_every, meta=self.meta, grad_surgery=self.grad_surgery)
 
     def train_step(self) -> dict:
         "One optimisation step; returns the loss diagnostics (detached tensors)."
         idx = torch.randint(self.data.shape[0], (self.batch_size,), generator=self.gen, device=self.device)
         loss, diag = self.loss_fn(self.model, self.data[idx], self.gen, **self.loss_opts)
-        self.opt.zero_grad(set_to_none=True); loss.backward()
+        self.opt.zero_grad(set_to_none=True)
+        if isinstance(loss, dict) and self.grad_surgery and len(loss) == 2: pcgrad(list(self.model.parameters()), *loss.values())
+        else: (sum(loss.values()) if isinstance(loss, dict) else loss).backward()
         if self.clip: torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         self.opt.step()
         with torch.no_grad():

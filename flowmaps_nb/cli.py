@@ -9,16 +9,17 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import FlowMapsError, get_device, seed_everything
-from .data import load_data, ring_gmm, DATASETS
+from .data import load_data, ring_gmm, DATASETS, text_sequences
 from .flowmap import FlowMap
+from .discrete import DiscreteFlowMap, DFM_LOSSES
 from .losses import LOSSES
 from .metrics import sliced_w2, energy_distance, noise_floor
 from .train import Trainer, latest_checkpoint, load, read_config
 from . import viz
 
 # %% auto #0
-__all__ = ['train_parser', 'train_main', 'sample_parser', 'sample_main', 'evaluate_flow', 'metrics_table', 'demo', 'demo_parser',
-           'demo_main']
+__all__ = ['train_parser', 'train_main', 'sample_parser', 'escape_line', 'sample_main', 'evaluate_flow', 'metrics_table', 'demo',
+           'demo_parser', 'demo_main']
 
 # %% ../nbs/09_cli.ipynb #5
 def _run(fn, argv):
@@ -53,10 +54,34 @@ def train_parser() -> argparse.ArgumentParser:
     f.add_argument('--n-data', type=int, default=50000, help='points drawn from a synthetic set')
     f.add_argument('--ckpt-every', type=int, default=500)
     f.add_argument('--no-progress', action='store_true')
+    d = sub.add_parser('dfm', help='discrete flow map on character sequences (text)')
+    d.add_argument('--data', help='UTF-8 text file (default on --resume: the file it was trained on)')
+    d.add_argument('--lines', action='store_true', help='every non-empty line is one sequence (all of length --seq-len)')
+    d.add_argument('--seq-len', type=int, help='sequence length L (required unless --resume)')
+    d.add_argument('--out', required=True)
+    d.add_argument('--loss', default='psd', choices=list(DFM_LOSSES))
+    d.add_argument('--diag-steps', type=int, default=2000, help='stage 1: diagonal cross-entropy steps')
+    d.add_argument('--steps', type=int, default=2000, help='stage 2: distillation steps (ignored for --loss diag)')
+    d.add_argument('--batch-size', type=int, default=128)
+    d.add_argument('--lr', type=float, default=5e-4)
+    d.add_argument('--seed', type=int, default=0)
+    d.add_argument('--device', default='auto')
+    d.add_argument('--resume', action='store_true')
+    d.add_argument('--net', default='dit', choices=['dit', 'seqmlp'])
+    d.add_argument('--d', type=int, default=128, help='transformer width (dit) / hidden width (seqmlp)')
+    d.add_argument('--layers', type=int, default=4, help='transformer blocks (dit) / residual blocks (seqmlp)')
+    d.add_argument('--heads', type=int, default=4)
+    d.add_argument('--lam', type=float, default=0.9, help='mix λ of the argmax-linear schedule')
+    d.add_argument('--no-grad-surgery', action='store_true')
+    d.add_argument('--ckpt-every', type=int, default=500)
+    d.add_argument('--no-progress', action='store_true')
     return p
 
 def _train(argv):
     a = train_parser().parse_args(argv)
+    return (_train_dfm if a.kind == 'dfm' else _train_flow)(a)
+
+def _train_flow(a):
     if a.steps < 1: raise FlowMapsError(f"--steps must be positive, got {a.steps}")
     out = Path(a.out)
     if a.resume:
@@ -80,6 +105,49 @@ def _train(argv):
     tr.fit(a.steps)
     print(f"trained flow/{tr.loss_name} for {tr.step} steps on {tr.device}; final loss {tr.history[-1]['loss']:.4f}; checkpoint {latest_checkpoint(out)}")
 
+def _train_dfm(a):
+    out, stage1 = Path(a.out), Path(a.out) / 'diag'
+    two_stage = a.loss != 'diag'
+    if min(a.diag_steps, a.steps) < 1: raise FlowMapsError(f"--diag-steps and --steps must be positive, got {a.diag_steps}, {a.steps}")
+    common = dict(device=a.device, progress=not a.no_progress)
+    if a.resume:
+        first = stage1 if two_stage and latest_checkpoint(stage1) is not None else out
+        _, cfg = read_config(first)
+        meta = cfg['train'].get('meta', {})
+        data, _ = text_sequences(a.data or meta['data'], meta['seq_len'], meta['lines'], vocab=cfg['model']['vocab'])
+        if latest_checkpoint(out) is not None and two_stage:
+            tr = Trainer.resume(out, data, **common)
+            print(f"resuming distillation at step {tr.step}", file=sys.stderr)
+            tr.fit(a.steps); return _report_dfm(tr, out)
+        tr1 = Trainer.resume(stage1 if two_stage else out, data, **common)
+        print(f"resuming the diagonal stage at step {tr1.step}", file=sys.stderr)
+    else:
+        if a.data is None or a.seq_len is None: raise FlowMapsError("--data and --seq-len are required (unless --resume)")
+        if latest_checkpoint(out) is not None or latest_checkpoint(stage1) is not None:
+            raise FlowMapsError(f"{out} already holds a checkpoint: pass --resume to continue it, or choose another --out")
+        data, vocab = text_sequences(a.data, a.seq_len, a.lines)
+        meta = dict(data=str(a.data), lines=a.lines, seq_len=a.seq_len)
+        seed_everything(a.seed)
+        net_kw = dict(d=a.d, layers=a.layers, heads=a.heads) if a.net == 'dit' else dict(hidden=a.d, depth=a.layers)
+        model = DiscreteFlowMap.for_data(a.seq_len, len(vocab), net=a.net, param='euclidean' if a.loss == 'euclidean' else 'simplex',
+                                         vocab=vocab, lam=a.lam, **net_kw)
+        tr1 = Trainer(model, data, loss='diag', lr=a.lr, batch_size=a.batch_size, seed=a.seed, out=stage1 if two_stage else out,
+                      ckpt_every=a.ckpt_every, meta=meta, **common)
+        print(f"{len(data)} sequences of length {a.seq_len}, vocabulary of {len(vocab)}; model {sum(p.numel() for p in model.parameters()):,} parameters", file=sys.stderr)
+    tr1.fit(a.diag_steps)
+    if not two_stage: return _report_dfm(tr1, out)
+    student = DiscreteFlowMap.from_config(tr1.model.config()); student.load_state_dict(tr1.model.state_dict())
+    tr = Trainer(student, data, loss=a.loss, lr=a.lr, batch_size=a.batch_size, seed=a.seed + 1, out=out, ckpt_every=a.ckpt_every,
+                 meta=tr1.meta, grad_surgery=not a.no_grad_surgery, **common)
+    tr.ema = {k: v.clone() for k, v in tr1.ema.items()}
+    tr.fit(a.steps)
+    return _report_dfm(tr, out)
+
+def _report_dfm(tr, out):
+    last = tr.history[-1]
+    print(f"trained dfm/{tr.loss_name} for {tr.step} steps on {tr.device}; " + ', '.join(f'{k} {v:.4f}' for k, v in last.items() if k not in ('step', 'time'))
+          + f"; checkpoint {latest_checkpoint(out)}")
+
 def train_main(argv=None): sys.exit(_run(_train, argv))
 
 # %% ../nbs/09_cli.ipynb #7
@@ -88,7 +156,7 @@ def sample_parser() -> argparse.ArgumentParser:
     p.add_argument('ckpt', help='training output folder or checkpoint folder')
     p.add_argument('--n', type=int, default=1000)
     p.add_argument('--nfe', type=int, default=1, help='network evaluations (flow-map jumps or ODE steps)')
-    p.add_argument('--out', required=True, help='.npy file to write [n, ...]')
+    p.add_argument('--out', required=True, help='.npy file to write [n, ...] (continuous), .txt (discrete: one sequence per line)')
     p.add_argument('--method', default='flowmap', choices=['flowmap', 'euler', 'heun'])
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--device', default='auto')
@@ -96,19 +164,27 @@ def sample_parser() -> argparse.ArgumentParser:
     p.add_argument('--chunk', type=int, default=8192, help='samples per batch')
     return p
 
+def escape_line(text: str) -> str:
+    "One sequence per output line: backslash and newline characters are written as \\\\ and \\n."
+    return text.replace('\\', '\\\\').replace('\n', '\\n')
+
 def _sample(argv):
     a = sample_parser().parse_args(argv)
     if a.n < 1 or a.nfe < 1: raise FlowMapsError(f"--n and --nfe must be positive, got {a.n}, {a.nfe}")
     out = Path(a.out)
-    if out.suffix != '.npy': raise FlowMapsError(f"--out must end in .npy, got {out.name}")
     dev = get_device(a.device)
     model = load(a.ckpt, ema=not a.no_ema, device=dev)
+    want = '.txt' if model.kind == 'dfm' else '.npy'
+    if out.suffix != want: raise FlowMapsError(f"--out must end in {want} for a {model.kind!r} model, got {out.name}")
     g = torch.Generator(dev).manual_seed(a.seed)
     t0 = time.time()
     xs = [model.sample(min(a.chunk, a.n - i), nfe=a.nfe, method=a.method, generator=g).cpu() for i in range(0, a.n, a.chunk)]
-    x = torch.cat(xs).numpy()
+    x = torch.cat(xs)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix('.tmp.npy'); np.save(tmp, x); tmp.replace(out)
+    tmp = out.with_name(out.stem + '.tmp' + out.suffix)
+    if model.kind == 'dfm': tmp.write_text(''.join(escape_line(line) + '\n' for line in model.decode(x)))
+    else: np.save(tmp, x.numpy())
+    tmp.replace(out)
     print(f"wrote {x.shape[0]} samples of shape {tuple(x.shape[1:])} to {out} ({a.method}, nfe={a.nfe}, {time.time() - t0:.2f}s)")
 
 def sample_main(argv=None): sys.exit(_run(_sample, argv))

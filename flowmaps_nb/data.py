@@ -12,7 +12,7 @@ from .core import FlowMapsError, check_finite, bcast
 
 # %% auto #0
 __all__ = ['DATASETS', 'data_dir', 'GaussianData', 'GaussianMixture', 'ring_gmm', 'paper_gmm', 'checkerboard', 'moons',
-           'load_digits_tensor', 'load_mnist', 'load_npy', 'load_data']
+           'load_digits_tensor', 'load_mnist', 'load_npy', 'load_data', 'text_sequences']
 
 # %% ../nbs/01_data.ipynb #5
 def data_dir() -> Path:
@@ -145,3 +145,32 @@ def load_data(name: str, n: int = 50000, seed: int = 0) -> torch.Tensor:
     if name == 'mnist': return load_mnist()[0]
     if str(name).endswith('.npy') or os.sep in str(name): return load_npy(name)
     raise FlowMapsError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} or a path to a .npy file")
+
+# %% ../nbs/01_data.ipynb #20
+def text_sequences(path, L: int, lines: bool = False, stride: int | None = None, vocab=None) -> tuple:
+    "(token ids [N, L] as uint8/int64, vocabulary list) from a text file; `vocab` fixes the vocabulary."
+    path = Path(path)
+    if not path.exists(): raise FlowMapsError(f"text file not found: {path}")
+    if L < 1: raise FlowMapsError(f"sequence length must be positive, got {L}")
+    try: text = path.read_text(encoding='utf-8')
+    except UnicodeDecodeError as e: raise FlowMapsError(f"{path} is not UTF-8 text: {e}") from None
+    vocab = list(vocab) if vocab is not None else sorted(set(text.replace('\n', '') if lines else text))
+    idx = {c: i for i, c in enumerate(vocab)}
+    def enc(s, where):
+        bad = sorted(set(s) - set(idx))
+        if bad: raise FlowMapsError(f"{where} has characters outside the vocabulary: {bad[:10]}")
+        return [idx[c] for c in s]
+    if lines:
+        rows = [l for l in text.split('\n') if l.strip()]
+        if not rows: raise FlowMapsError(f"{path} has no non-empty lines")
+        bad = [(i, len(r)) for i, r in enumerate(rows) if len(r) != L]
+        if bad: raise FlowMapsError(f"with --lines every line must have length L={L}; {len(bad)} do not (first: line {bad[0][0] + 1} has length {bad[0][1]})")
+        ids = [enc(r, f'line {i + 1}') for i, r in enumerate(rows)]
+    else:
+        if len(text) < L: raise FlowMapsError(f"sequence length L={L} is larger than the corpus ({len(text)} characters)")
+        allids = torch.tensor(enc(text, str(path.name)), dtype=torch.long)
+        stride = stride or max(1, L // 4)
+        starts = torch.arange(0, len(text) - L + 1, stride)
+        return allids[starts[:, None] + torch.arange(L)].to(torch.uint8 if len(vocab) <= 256 else torch.long), vocab
+    t = torch.tensor(ids, dtype=torch.long)
+    return t.to(torch.uint8) if len(vocab) <= 256 else t, vocab

@@ -177,7 +177,7 @@ def dfm_loss(model, tokens, generator=None, kind: str = 'psd', weight_diag: bool
              clamp_eps: float = 1e-4, c_diag: float = 0.01, c_cons: float = 1e-6, r: float = 0.5, t_max: float = 1.0):
     "Diagonal cross-entropy (or L2 for 'euclidean') plus the named consistency term; returns ({'diag','cons'}, diagnostics)."
     if kind not in DFM_LOSSES: raise FlowMapsError(f"unknown discrete loss {kind!r}; choose one of {sorted(DFM_LOSSES)}")
-    if (kind == 'euclidean') != (model.param == 'euclidean'):
+    if kind != 'diag' and (kind == 'euclidean') != (model.param == 'euclidean'):
         raise FlowMapsError(f"loss {kind!r} does not fit a model with param={model.param!r} (use 'euclidean' with param='euclidean')")
     n, dev = tokens.shape[0], tokens.device
     x1 = one_hot(tokens, model.K)

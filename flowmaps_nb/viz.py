@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 # %% auto #0
-__all__ = ['scatter_grid', 'scatter_grid_plotly', 'plot_trajectories', 'image_grid', 'loss_curves']
+__all__ = ['TRI', 'scatter_grid', 'scatter_grid_plotly', 'plot_trajectories', 'image_grid', 'loss_curves', 'ternary_xy',
+           'simplex_axes', 'plot_simplex_paths', 'plot_paths_3d']
 
 # %% ../nbs/08_viz.ipynb #5
 def _np(x): return x.detach().float().cpu().numpy()
@@ -73,4 +74,39 @@ def loss_curves(histories: dict, key: str = 'loss', ax=None):
     for name, h in histories.items():
         ax.plot([r['step'] for r in h], [r[key] for r in h], label=name)
     ax.set_yscale('log'); ax.set_xlabel('step'); ax.set_ylabel(key); ax.legend(fontsize=8)
+    return ax
+
+# %% ../nbs/08_viz.ipynb #10
+TRI = torch.tensor([[0., 0.], [1., 0.], [0.5, math.sqrt(3) / 2]])
+
+def ternary_xy(p: torch.Tensor) -> torch.Tensor:
+    "Points on Δ² [..., 3] → 2-D coordinates [..., 2] in the equilateral triangle."
+    return p.to(TRI.dtype) @ TRI
+
+def simplex_axes(labels=('0', '1', '2'), ax=None, title: str | None = None):
+    "An empty triangle with its vertices labelled (matplotlib)."
+    ax = ax or plt.subplots(figsize=(4, 3.6))[1]
+    t = _np(torch.cat([TRI, TRI[:1]]))
+    ax.plot(t[:, 0], t[:, 1], 'k-', lw=1)
+    for (x, y), lab, dy in zip(_np(TRI), labels, (-0.06, -0.06, 0.03)): ax.text(x, y + dy, lab, ha='center', fontsize=10)
+    ax.set_aspect('equal'); ax.axis('off')
+    if title: ax.set_title(title, fontsize=10)
+    return ax
+
+def plot_simplex_paths(paths: torch.Tensor, labels=('0', '1', '2'), ax=None, title=None, color='C0', alpha=0.5):
+    "Curves of probability vectors `paths [N, T, 3]` in the triangle; the end points are dotted."
+    ax = simplex_axes(labels, ax, title)
+    xy = _np(ternary_xy(paths))
+    for p in xy: ax.plot(p[:, 0], p[:, 1], c=color, lw=0.7, alpha=alpha)
+    ax.scatter(xy[:, -1, 0], xy[:, -1, 1], s=8, c=color, zorder=3)
+    return ax
+
+def plot_paths_3d(paths: torch.Tensor, labels=('0', '1', '2'), ax=None, title=None):
+    "States x_t ∈ R³ `[N, T, 3]` flowing to the vertices, with the simplex drawn (matplotlib 3-D)."
+    if ax is None: ax = plt.figure(figsize=(4.5, 4)).add_subplot(projection='3d')
+    e = _np(torch.cat([torch.eye(3), torch.eye(3)[:1]]))
+    ax.plot(e[:, 0], e[:, 1], e[:, 2], 'k-', lw=1.5)
+    for v, lab in zip(torch.eye(3).numpy(), labels): ax.text(*(v * 1.1), lab)
+    for p in _np(paths): ax.plot(p[:, 0], p[:, 1], p[:, 2], lw=0.6, alpha=0.6)
+    if title: ax.set_title(title, fontsize=10)
     return ax

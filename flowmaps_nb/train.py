@@ -164,7 +164,7 @@ class Trainer:
                 row = {'step': self.step, **{k: float(v) for k, v in diag.items()}, 'time': time.time() - t0}
                 if not all(map(lambda v: v == v and abs(v) != float('inf'), row.values())):
                     raise FlowMapsError(f"loss became NaN/inf at step {self.step}: {row}. Lower the learning rate or enable clipping.")
-                self.history.append(row); bar.set_postfix(loss=f"{row['loss']:.4f}")
+                self.history.append(row); bar.set_postfix({k: f'{v:.4g}' for k, v in row.items() if k not in ('step', 'time')})
             if self.out is not None and (self.step % self.ckpt_every == 0 or self.step == steps): self.save()
         bar.close()
         return self.history

@@ -16,7 +16,7 @@ __all__ = ['NETS', 'TimeEmbedding', 'TwoTimeEmbedding', 'MLP', 'ResBlock', 'UNet
 # %% ../nbs/03_nets.ipynb #5
 class TimeEmbedding(nn.Module):
     "Sinusoidal features of a scalar time in [0, 1]: frequencies log-spaced from 1 to `max_freq`."
-    def __init__(self, dim: int = 64, max_freq: float = 100.):
+    def __init__(self, dim: int = 64, max_freq: float = 10.):
         super().__init__()
         if dim % 2: raise FlowMapsError(f"time embedding dim must be even, got {dim}")
         self.register_buffer('freqs', torch.exp(torch.linspace(0, math.log(max_freq), dim // 2)), persistent=False)
@@ -26,7 +26,7 @@ class TimeEmbedding(nn.Module):
 
 class TwoTimeEmbedding(nn.Module):
     "Embeds the pair (s, t) as features of s and of the gap t − s, mixed by a small MLP."
-    def __init__(self, dim: int = 64, out: int = 128, max_freq: float = 100.):
+    def __init__(self, dim: int = 64, out: int = 128, max_freq: float = 10.):
         super().__init__()
         self.es, self.eg = TimeEmbedding(dim, max_freq), TimeEmbedding(dim, max_freq)
         self.mlp = nn.Sequential(nn.Linear(2 * dim, out), nn.SiLU(), nn.Linear(out, out))
@@ -35,7 +35,7 @@ class TwoTimeEmbedding(nn.Module):
 # %% ../nbs/03_nets.ipynb #8
 class MLP(nn.Module):
     "Residual MLP v(x, s, t) for vector data [B, dim]."
-    def __init__(self, dim: int, hidden: int = 256, depth: int = 4, time_dim: int = 64, max_freq: float = 100.):
+    def __init__(self, dim: int, hidden: int = 256, depth: int = 4, time_dim: int = 64, max_freq: float = 10.):
         super().__init__()
         self.config = dict(type='mlp', dim=dim, hidden=hidden, depth=depth, time_dim=time_dim, max_freq=max_freq)
         self.inp = nn.Linear(dim, hidden)
@@ -65,7 +65,7 @@ class ResBlock(nn.Module):
 
 class UNet(nn.Module):
     "Small two-level U-Net v(x, s, t) for images [B, C, H, W]."
-    def __init__(self, channels: int = 1, base: int = 32, time_dim: int = 64, max_freq: float = 100.):
+    def __init__(self, channels: int = 1, base: int = 32, time_dim: int = 64, max_freq: float = 10.):
         super().__init__()
         self.config = dict(type='unet', channels=channels, base=base, time_dim=time_dim, max_freq=max_freq)
         e = 4 * base

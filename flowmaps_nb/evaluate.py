@@ -245,6 +245,16 @@ class CharTransformer(nn.Module):
         inp = torch.cat([torch.full_like(ids[:, :1], self.bos), ids[:, :-1]], 1)
         logits = self(inp)
         return F.cross_entropy(logits.transpose(1, 2), ids, reduction='none').mean(1)
+    @torch.no_grad()
+    def sample(self, n: int, L: int, generator=None, temperature: float = 1.0) -> torch.Tensor:
+        "n sequences of L ids drawn autoregressively from BOS (the AR baseline row of the benchmarks)."
+        if not 1 <= L <= self.ctx: raise FlowMapsError(f"L must lie in [1, {self.ctx}], got {L}")
+        dev = self.head.weight.device
+        seq = torch.full((n, 1), self.bos, dtype=torch.long, device=dev)
+        for _ in range(L):
+            p = torch.softmax(self(seq)[:, -1].double() / temperature, -1)
+            seq = torch.cat([seq, torch.multinomial(p.cpu(), 1, generator=generator).to(dev)], 1)
+        return seq[:, 1:]
 
 # %% ../nbs/14_evaluate.ipynb #22
 def train_judge(text_train: str, vocab: Vocab, steps: int, ctx: int = 128, batch: int = 64, d: int = 128,

@@ -3,6 +3,7 @@
 
   python tests/benchmarks/bench_dfm.py chain --out outputs/bench_dfm_chain     # ~15 min on 1 CPU thread
   python tests/benchmarks/bench_dfm.py text  --out outputs/bench_dfm_text      # ~60 min on 1 CPU thread
+  python tests/benchmarks/bench_dfm.py ar    --out outputs/bench_dfm_ar        # seconds: data and AR reference rows
   (GPU: add --device cuda and e.g. --diag-steps 50000 --distill-steps 20000 --d 384 --layers 8 --batch-size 256)
 
 Rows: the diagonal model sampled with Euler on b_t = (ψ_tt − x)/(1 − t); the same diagonal distilled with PSD, ESD
@@ -107,9 +108,24 @@ def run_text(args):
     return '\n'.join(md), cells
 
 
+def run_ar(args):
+    "Reference rows for the text table: held-out data and samples of the AR judge itself (L chars from BOS)."
+    from flowmaps_nb.evaluate import load_corpus, split_corpus, load_judge, gen_perplexity, unigram_entropy, random_windows
+    judge, jvocab = load_judge()
+    _, held = split_corpus(load_corpus())
+    real = random_windows(held, args.seq_len, args.n_eval, seed=0)
+    ar = jvocab.decode_batch(judge.sample(args.n_eval, args.seq_len, generator=torch.Generator().manual_seed(7)))
+    rows = {'held-out data': (gen_perplexity(judge, real, jvocab), unigram_entropy(real)),
+            'AR judge samples (temperature 1)': (gen_perplexity(judge, ar, jvocab), unigram_entropy(ar))}
+    md = [f'Reference rows, L={args.seq_len}, {args.n_eval} texts each (gen. perplexity / unigram entropy):', '',
+          '| row | perplexity / entropy |', '|---|---|'] + [f'| {k} | {v[0]:.2f} / {v[1]:.3f} |' for k, v in rows.items()]
+    md += ['', f'AR sample: {ar[0]!r}']
+    return '\n'.join(md), rows
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument('part', choices=['chain', 'text'])
+    p.add_argument('part', choices=['chain', 'text', 'ar'])
     p.add_argument('--out', required=True)
     p.add_argument('--losses', default='psd,esd,lsd,euclidean')
     p.add_argument('--diag-steps', type=int); p.add_argument('--distill-steps', type=int)
@@ -122,13 +138,14 @@ def main():
     p.add_argument('--threads', type=int, default=1); p.add_argument('--no-surgery', action='store_true')
     a = p.parse_args()
     defaults = {'chain': dict(diag_steps=8000, distill_steps=4000, net='seqmlp', d=256, layers=4, batch_size=256, lr=1e-3, n_eval=20000),
-                'text': dict(diag_steps=2500, distill_steps=400, net='dit', d=128, layers=4, batch_size=64, lr=5e-4, n_eval=256)}[a.part]
+                'text': dict(diag_steps=2500, distill_steps=400, net='dit', d=128, layers=4, batch_size=64, lr=5e-4, n_eval=256),
+                'ar': dict(n_eval=256)}[a.part]
     for k, v in defaults.items():
         if getattr(a, k) is None: setattr(a, k, v)
     a.losses = [l for l in a.losses.split(',') if l]; a.nfes = [int(k) for k in a.nfes.split(',')]
     torch.set_num_threads(a.threads)
     t0 = time.time()
-    md, cells = (run_chain if a.part == 'chain' else run_text)(a)
+    md, cells = {'chain': run_chain, 'text': run_text, 'ar': run_ar}[a.part](a)
     cmd = 'python tests/benchmarks/bench_dfm.py ' + ' '.join(sys.argv[1:])
     md = f"Command: `{cmd}` ({time.time() - t0:.0f}s, {a.device}, {a.threads} thread(s)); settings {json.dumps({k: v for k, v in vars(a).items() if k not in ('out',)})}\n\n{md}\n"
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True); (out / 'results.md').write_text(md)

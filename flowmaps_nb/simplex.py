@@ -38,19 +38,25 @@ class ArgmaxSchedule:
         keep = np.concatenate([[True], np.diff(lin) > 1e-12])
         tt, ta = lin[keep], tau[keep]
         tt[-1], ta[-1] = 1., 1.                             # P saturates at 1 in float64 before τ = 1: end at (1, 1)
-        self._t, self._tau = torch.tensor(tt), torch.tensor(ta)
+        self._t, self._tau, self._cache = torch.tensor(tt), torch.tensor(ta), {}
+    def _table(self, device):
+        "The float64 (t, τ) table on `device`, cached: no host round trip on the training hot path."
+        key = str(device)
+        if key not in self._cache: self._cache[key] = (self._t.to(device), self._tau.to(device))
+        return self._cache[key]
     def beta(self, t) -> torch.Tensor:
-        "The pure argmax-linear schedule β(t), piecewise-linear interpolation of the table."
-        t = torch.as_tensor(t, dtype=torch.float64)
-        tt, ta = self._t, self._tau
-        i = torch.searchsorted(tt, t.clamp(0, 1).contiguous()).clamp(1, len(tt) - 1)
-        w = (t.clamp(0, 1) - tt[i - 1]) / (tt[i] - tt[i - 1])
+        "The pure argmax-linear schedule β(t) in float64, piecewise-linear interpolation of the table."
+        t = torch.as_tensor(t)
+        tt, ta = self._table(t.device)
+        tc = t.double().clamp(0, 1).contiguous()
+        i = torch.searchsorted(tt, tc).clamp(1, len(tt) - 1)
+        w = (tc - tt[i - 1]) / (tt[i] - tt[i - 1])
         return ta[i - 1] + w * (ta[i] - ta[i - 1])
     def __call__(self, t) -> torch.Tensor:
-        "β̃(t) as a tensor with `t`'s dtype and device."
-        tt = torch.as_tensor(t)
-        out = self.lam * self.beta(tt.detach().cpu()) + (1 - self.lam) * tt.detach().cpu().double()
-        return out.to(device=tt.device, dtype=tt.dtype if tt.is_floating_point() else torch.float32)
+        "β̃(t) on `t`'s device, computed in float64 and returned in `t`'s floating dtype (float64 for integers)."
+        t = torch.as_tensor(t)
+        out = self.lam * self.beta(t) + (1 - self.lam) * t.double().clamp(0, 1)
+        return out.to(t.dtype) if t.is_floating_point() else out
 
 # %% ../nbs/11_simplex.ipynb #10
 def one_hot(tokens: torch.Tensor, K: int, dtype=torch.float32) -> torch.Tensor:

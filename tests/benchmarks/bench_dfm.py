@@ -21,6 +21,7 @@ def two_stage(data, L, K, loss, args, vocab=None, diag_state=None, log=print):
     "Train the diagonal (or reuse `diag_state`), then distil with `loss`; returns (diag trainer or None, final model)."
     param = 'euclidean' if loss == 'euclidean' else 'simplex'
     net_kw = dict(d=args.d, layers=args.layers, heads=args.heads) if args.net == 'dit' else dict(hidden=args.d, depth=args.layers)
+    if args.max_freq is not None: net_kw['max_freq'] = args.max_freq
     torch.manual_seed(args.seed)
     model = DiscreteFlowMap.for_data(L, K, net=args.net, param=param, vocab=vocab, **net_kw)
     common = dict(batch_size=args.batch_size, device=args.device, progress=False, log_every=100)
@@ -131,6 +132,7 @@ def main():
     p.add_argument('--diag-steps', type=int); p.add_argument('--distill-steps', type=int)
     p.add_argument('--net'); p.add_argument('--d', type=int); p.add_argument('--layers', type=int); p.add_argument('--heads', type=int, default=4)
     p.add_argument('--batch-size', type=int); p.add_argument('--lr', type=float)
+    p.add_argument('--max-freq', type=float, help='top frequency of the time features (network default: 30)')
     p.add_argument('--seq-len', type=int, default=64)
     p.add_argument('--n-eval', type=int)
     p.add_argument('--nfes', default='1,2,4,8,16,64')

@@ -49,7 +49,7 @@ class DiTBlock(nn.Module):
 
 class DiT(nn.Module):
     "Bidirectional transformer f(x, s, t) for x [B, L, K] → [B, L, K], conditioned on (s, t) by adaLN."
-    def __init__(self, K: int, L: int, d: int = 256, layers: int = 4, heads: int = 4, time_dim: int = 64, max_freq: float = 30.):
+    def __init__(self, K: int, L: int, d: int = 256, layers: int = 4, heads: int = 4, time_dim: int = 64, max_freq: float = 10.):
         super().__init__()
         if d % heads or (d // heads) % 2: raise FlowMapsError(f"d={d} must split into {heads} heads of even size")
         self.config = dict(type='dit', K=K, L=L, d=d, layers=layers, heads=heads, time_dim=time_dim, max_freq=max_freq)
@@ -70,7 +70,7 @@ class DiT(nn.Module):
 
 class SeqMLP(nn.Module):
     "The residual MLP on the flattened sequence [B, L·K] (for tiny K·L such as the K = 3 tour)."
-    def __init__(self, K: int, L: int, hidden: int = 256, depth: int = 4, time_dim: int = 64, max_freq: float = 30.):
+    def __init__(self, K: int, L: int, hidden: int = 256, depth: int = 4, time_dim: int = 64, max_freq: float = 10.):
         super().__init__()
         self.config = dict(type='seqmlp', K=K, L=L, hidden=hidden, depth=depth, time_dim=time_dim, max_freq=max_freq)
         self.K, self.L = K, L

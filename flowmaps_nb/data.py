@@ -109,10 +109,12 @@ def moons(n: int, noise: float = 0.08, generator=None) -> torch.Tensor:
     return pts + noise * torch.randn(n, 2, generator=generator)
 
 # %% ../nbs/01_data.ipynb #15
-def load_digits_tensor() -> torch.Tensor:
-    "sklearn's 1797 8×8 digits as [N, 1, 8, 8] floats in [−1, 1] (ships with scikit-learn, no download)."
+def load_digits_tensor(labels: bool = False):
+    "sklearn's 1797 8×8 digits as [N, 1, 8, 8] floats in [−1, 1] (and labels [N] if `labels`); ships with scikit-learn."
     from sklearn.datasets import load_digits
-    return torch.tensor(load_digits().images, dtype=torch.float32)[:, None] / 8 - 1
+    d = load_digits()
+    img = torch.tensor(d.images, dtype=torch.float32)[:, None] / 8 - 1
+    return (img, torch.tensor(d.target, dtype=torch.long)) if labels else img
 
 def load_mnist(path=None) -> tuple:
     "The shipped 10k MNIST digits: (images [N,1,28,28] in [−1,1], labels [N])."

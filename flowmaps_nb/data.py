@@ -23,7 +23,8 @@ def data_dir() -> Path:
 class GaussianData:
     "Isotropic Gaussian data N(m, c²I) with the exact linear-interpolant flow map."
     def __init__(self, mean, std: float):
-        self.m, self.c = torch.as_tensor(mean, dtype=torch.float32), float(std)
+        self.m = torch.as_tensor(mean, dtype=torch.float32)
+        self.c = std if torch.is_tensor(std) else float(std)   # a tensor std broadcasts per row (e.g. [B, 1])
     def sample(self, n: int, generator=None) -> torch.Tensor:
         return self.m + self.c * torch.randn(n, *self.m.shape, generator=generator)
     def sigma(self, t): return ((1 - t) ** 2 + t ** 2 * self.c ** 2).sqrt()
@@ -82,6 +83,38 @@ class GaussianMixture:
     def velocity(self, x, t) -> torch.Tensor:
         "Exact marginal velocity b_t(x) = (E[x₁|x_t=x] − x)/(1 − t)."
         return (self.denoiser(x, t) - x) / (1 - t)
+    @property
+    def data_shape(self) -> tuple: return (self.dim,)
+
+    def tilted_posterior(self, x_t, t, a, sigma: float, y: float, scale: float = 1.):
+        "Exact p(x₁|x_t)·exp(λ r(x₁))/norm for r = log N(y; aᵀx₁, σ²): (log-weights [B,K], means [B,K,d], covs [K,d,d], V_t [B])."
+        logw, mean, std = self.posterior(x_t, t)
+        a = torch.as_tensor(a, dtype=torch.float64).flatten()
+        if a.shape != (self.dim,): raise FlowMapsError(f"observation vector a must have {self.dim} entries, got {tuple(a.shape)}")
+        lam, s2 = float(scale), float(sigma) ** 2
+        if lam <= 0 or s2 <= 0: raise FlowMapsError(f"need scale > 0 and sigma > 0, got {scale}, {sigma}")
+        se2 = s2 / lam                                        # exp(λ log N(y; ·, σ²)) ∝ N(y; ·, σ²/λ)
+        v = std[0] ** 2                                       # component posterior variances [K]
+        pred_var = se2 + v * (a @ a)                          # var of y under component k
+        resid = y - mean @ a                                  # [B, K]
+        log_z = -0.5 * resid ** 2 / pred_var - 0.5 * torch.log(2 * math.pi * pred_var)
+        const = -0.5 * lam * math.log(2 * math.pi * s2) + 0.5 * math.log(2 * math.pi * se2)
+        value = torch.logsumexp(logw + log_z, -1) + const
+        tw = logw + log_z; tw = tw - torch.logsumexp(tw, -1, keepdim=True)
+        gain = v[:, None] * a / pred_var[:, None]             # [K, d]
+        tmean = mean + resid[..., None] * gain[None]
+        cov = v[:, None, None] * torch.eye(self.dim, dtype=torch.float64) - (v ** 2 / pred_var)[:, None, None] * torch.outer(a, a)
+        return tw, tmean, cov, value
+
+    def sample_tilted(self, x_t, t, n: int, a, sigma: float, y: float, scale: float = 1., generator=None) -> torch.Tensor:
+        "n exact draws per row from the reward-tilted posterior (t = 0: the tilted target p*): [B, n, d]."
+        tw, tmean, cov, _ = self.tilted_posterior(x_t, t, a, sigma, y, scale)
+        B = tw.shape[0]
+        idx = torch.multinomial(tw.exp(), n, replacement=True, generator=generator)
+        mu = torch.gather(tmean, 1, idx[..., None].expand(B, n, self.dim))
+        chol = torch.linalg.cholesky(cov)[idx]                # [B, n, d, d]
+        z = torch.randn(B, n, self.dim, 1, generator=generator, dtype=torch.float64)
+        return (mu + (chol @ z)[..., 0]).float()
 
 # %% ../nbs/01_data.ipynb #14
 def ring_gmm(k: int = 8, radius: float = 3.0, std: float = 0.25) -> GaussianMixture:

@@ -61,14 +61,14 @@ def psd_pair(model, x_s, dx_s, s, t, generator=None):
 
 # %% ../nbs/05_losses.ipynb #9
 def flow_loss(model, x1, generator=None, kind: str = 'fm', adaptive: bool = False,
-              time_sampler: str = 'uniform', cons_weight: float = 1.0, adaptive_p: float = 0.5):
-    "Flow matching on the diagonal plus (unless `kind='fm'`) the named consistency loss."
+              time_sampler: str = 'uniform', cons_weight: float = 1.0, adaptive_p: float = 0.5, diag_target=None):
+    "Flow matching on the diagonal plus (unless `kind='fm'`) the named consistency loss; `diag_target(x_t, t)` replaces İ_t."
     if kind not in PAIRS and kind != 'fm': raise FlowMapsError(f"unknown loss {kind!r}; choose one of {sorted(LOSSES)}")
     n, dev = x1.shape[0], x1.device
     x0 = torch.randn(x1.shape, generator=generator, device=dev)
     t_d = torch.rand(n, generator=generator, device=dev)
     ps = model.interpolant.sample(x0, x1, t_d)
-    fm = sq_err(model.v(ps.x_t, t_d, t_d), ps.dx_t)
+    fm = sq_err(model.v(ps.x_t, t_d, t_d), ps.dx_t if diag_target is None else diag_target(ps.x_t, t_d))
     loss_fm = reduce_err(fm, adaptive, p=adaptive_p)
     diag = {'fm': fm.mean().detach()}
     if kind == 'fm': return loss_fm, {'loss': loss_fm.detach(), **diag}

@@ -43,8 +43,9 @@ class MLP(nn.Module):
         self.blocks = nn.ModuleList([nn.Sequential(nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden)) for _ in range(depth)])
         self.out = nn.Sequential(nn.SiLU(), nn.Linear(hidden, dim))
         nn.init.zeros_(self.out[-1].weight); nn.init.zeros_(self.out[-1].bias)
-    def forward(self, x, s, t):
-        h, e = self.inp(x), self.temb(s, t)
+    def forward(self, x, s, t, extra=None):
+        "v(x, s, t); `extra` is an optional conditioning embedding [B, hidden] added to the time features."
+        h, e = self.inp(x), self.temb(s, t) if extra is None else self.temb(s, t) + extra
         for blk in self.blocks: h = h + blk(h + e)
         return self.out(h)
 
@@ -78,9 +79,10 @@ class UNet(nn.Module):
         self.u1 = ResBlock(2 * base, base, e)
         self.out = nn.Sequential(nn.GroupNorm(8, base), nn.SiLU(), nn.Conv2d(base, channels, 3, padding=1))
         nn.init.zeros_(self.out[-1].weight); nn.init.zeros_(self.out[-1].bias)
-    def forward(self, x, s, t):
+    def forward(self, x, s, t, extra=None):
+        "v(x, s, t); `extra` is an optional conditioning embedding [B, 4·base] added to the time features."
         if x.shape[-1] % 2 or x.shape[-2] % 2: raise FlowMapsError(f"UNet needs even height and width, got {tuple(x.shape[-2:])}")
-        e = self.temb(s, t)
+        e = self.temb(s, t) if extra is None else self.temb(s, t) + extra
         h1 = self.d1(self.inp(x), e)
         h2 = self.mid(self.d2(self.down(h1), e), e)
         return self.out(self.u1(torch.cat([self.up(h2), h1], 1), e))

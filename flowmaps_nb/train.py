@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from .core import FlowMapsError, check_finite, check_shape, get_device, lookup_loss, model_class
-import flowmaps_nb.flowmap, flowmaps_nb.losses, flowmaps_nb.discrete  # registers the model kinds and their losses
+import flowmaps_nb.flowmap, flowmaps_nb.losses, flowmaps_nb.discrete, flowmaps_nb.meta  # registers the model kinds and their losses
 
 # %% auto #0
 __all__ = ['latest_checkpoint', 'save_checkpoint', 'read_config', 'load', 'pcgrad', 'Trainer']
@@ -60,7 +60,7 @@ def save_checkpoint(out, model, step: int, optimizer=None, ema: dict | None = No
             t, rest = _optim_split(optimizer)
             save_file(t, tmp / 'optim.safetensors'); (tmp / 'optim.json').write_text(json.dumps(rest))
         if generator is not None: save_file({'generator': generator.get_state()}, tmp / 'rng.safetensors')
-        (tmp / 'config.json').write_text(json.dumps(cfg, indent=1))
+        (tmp / 'config.json').write_text(json.dumps(cfg, indent=1, default=lambda o: f'<{type(o).__name__} object: not recorded>'))
         if final.exists(): shutil.rmtree(final)
         os.replace(tmp, final)
     except BaseException:

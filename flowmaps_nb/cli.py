@@ -13,13 +13,14 @@ from .data import load_data, ring_gmm, DATASETS, text_sequences
 from .flowmap import FlowMap
 from .discrete import DiscreteFlowMap, DFM_LOSSES
 from .losses import LOSSES
+from .meta import MetaFlowMap, MFM_LOSSES
 from .metrics import sliced_w2, energy_distance, noise_floor
 from .train import Trainer, latest_checkpoint, load, read_config
 from . import viz
 
 # %% auto #0
-__all__ = ['train_parser', 'train_main', 'sample_parser', 'escape_line', 'sample_main', 'evaluate_flow', 'metrics_table', 'demo',
-           'demo_parser', 'demo_main']
+__all__ = ['KIND_DEFAULTS', 'train_parser', 'train_main', 'sample_parser', 'escape_line', 'sample_main', 'evaluate_flow',
+           'metrics_table', 'demo', 'demo_parser', 'demo_main']
 
 # %% ../nbs/09_cli.ipynb #5
 def _run(fn, argv):
@@ -36,8 +37,8 @@ def train_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)   # options every model kind shares
     common.add_argument('--out', required=True, help='output folder for checkpoints')
     common.add_argument('--steps', type=int, default=2000, help='total optimisation steps (dfm: distillation steps after --diag-steps); a resumed run continues to this total')
-    common.add_argument('--batch-size', type=int)
-    common.add_argument('--lr', type=float)
+    common.add_argument('--batch-size', type=int, help='default: flow 256, mfm 512, dfm 128')
+    common.add_argument('--lr', type=float, help='default: flow 1e-3, mfm 1e-3, dfm 5e-4')
     common.add_argument('--seed', type=int, default=0)
     common.add_argument('--device', default='auto')
     common.add_argument('--resume', action='store_true', help='continue from the latest checkpoint in --out')
@@ -45,19 +46,21 @@ def train_parser() -> argparse.ArgumentParser:
     common.add_argument('--no-progress', action='store_true')
     p = argparse.ArgumentParser(prog='flowmaps_train', description='Train a flow map and write checkpoints to --out.')
     sub = p.add_subparsers(dest='kind', required=True)
-    f = sub.add_parser('flow', parents=[common], help='continuous flow map on vectors or images')
-    f.set_defaults(batch_size=256, lr=1e-3)
-    f.add_argument('--data', help=f"{', '.join(DATASETS)} or a path to a .npy array [N, ...] (default on --resume: the data it was trained on)")
+    cont = argparse.ArgumentParser(add_help=False)     # options of the continuous kinds (flow, mfm)
+    cont.add_argument('--data', help=f"{', '.join(DATASETS)} or a path to a .npy array [N, ...] (default on --resume: the data it was trained on)")
+    cont.add_argument('--time-sampler', default='uniform', choices=['uniform', 'logit_normal'])
+    cont.add_argument('--adaptive', action='store_true', help='adaptive loss weighting sg[(e + c)^-p]')
+    cont.add_argument('--hidden', type=int, default=256, help='MLP width (vectors)')
+    cont.add_argument('--depth', type=int, default=4, help='MLP residual blocks (vectors)')
+    cont.add_argument('--base', type=int, default=32, help='U-Net base channels (images)')
+    cont.add_argument('--n-data', type=int, default=50000, help='points drawn from a synthetic set')
+    f = sub.add_parser('flow', parents=[common, cont], help='continuous flow map on vectors or images')
     f.add_argument('--loss', default='esd', choices=sorted(LOSSES))
     f.add_argument('--interpolant', default='linear', choices=['linear', 'trig'])
-    f.add_argument('--time-sampler', default='uniform', choices=['uniform', 'logit_normal'])
-    f.add_argument('--adaptive', action='store_true', help='adaptive loss weighting sg[(e + c)^-p]')
-    f.add_argument('--hidden', type=int, default=256, help='MLP width (vectors)')
-    f.add_argument('--depth', type=int, default=4, help='MLP residual blocks (vectors)')
-    f.add_argument('--base', type=int, default=32, help='U-Net base channels (images)')
-    f.add_argument('--n-data', type=int, default=50000, help='points drawn from a synthetic set')
+    m = sub.add_parser('mfm', parents=[common, cont], help='meta flow map: one-call posterior sampler p(x1 | x_t) and base flow')
+    m.add_argument('--loss', default='psd', choices=sorted(MFM_LOSSES), help='inner consistency loss (fm: diagonal only)')
+    m.add_argument('--p-uncond', type=float, default=0.1, help='probability of the uninformative context t = 0')
     d = sub.add_parser('dfm', parents=[common], help='discrete flow map on character sequences (text)')
-    d.set_defaults(batch_size=128, lr=5e-4)
     d.add_argument('--data', help='UTF-8 text file (default on --resume: the file it was trained on)')
     d.add_argument('--lines', action='store_true', help='every non-empty line is one sequence (all of length --seq-len)')
     d.add_argument('--seq-len', type=int, help='sequence length L (required unless --resume)')
@@ -71,9 +74,13 @@ def train_parser() -> argparse.ArgumentParser:
     d.add_argument('--no-grad-surgery', action='store_true')
     return p
 
+KIND_DEFAULTS = {'flow': dict(batch_size=256, lr=1e-3), 'mfm': dict(batch_size=512, lr=1e-3), 'dfm': dict(batch_size=128, lr=5e-4)}
+
 def _train(argv):
     a = train_parser().parse_args(argv)
-    return (_train_dfm if a.kind == 'dfm' else _train_flow)(a)
+    for k, v in KIND_DEFAULTS[a.kind].items():   # per kind (argparse shares parent options, so set_defaults would leak)
+        if getattr(a, k) is None: setattr(a, k, v)
+    return (_train_dfm if a.kind == 'dfm' else _train_flow)(a)   # flow and mfm share one path
 
 def _train_flow(a):
     if a.steps < 1: raise FlowMapsError(f"--steps must be positive, got {a.steps}")
@@ -91,13 +98,18 @@ def _train_flow(a):
         shape = tuple(data.shape[1:])
         net_kw = dict(hidden=a.hidden, depth=a.depth) if len(shape) == 1 else dict(base=a.base)
         seed_everything(a.seed)
-        model = FlowMap.for_data(shape, interpolant=a.interpolant, **net_kw)
-        opts = dict(time_sampler=a.time_sampler, adaptive=a.adaptive)
+        if a.kind == 'mfm':
+            if not 0 <= a.p_uncond <= 1: raise FlowMapsError(f"--p-uncond must lie in [0, 1], got {a.p_uncond}")
+            model = MetaFlowMap.for_data(shape, **net_kw)
+            opts = dict(time_sampler=a.time_sampler, adaptive=a.adaptive, p_uncond=a.p_uncond)
+        else:
+            model = FlowMap.for_data(shape, interpolant=a.interpolant, **net_kw)
+            opts = dict(time_sampler=a.time_sampler, adaptive=a.adaptive)
         tr = Trainer(model, data, loss=a.loss, loss_opts=opts, lr=a.lr, batch_size=a.batch_size, device=a.device, seed=a.seed,
                      out=out, ckpt_every=a.ckpt_every, progress=not a.no_progress,
                      meta=dict(data=a.data, n_data=a.n_data, data_seed=0))
     tr.fit(a.steps)
-    print(f"trained flow/{tr.loss_name} for {tr.step} steps on {tr.device}; final loss {tr.history[-1]['loss']:.4f}; checkpoint {latest_checkpoint(out)}")
+    print(f"trained {a.kind}/{tr.loss_name} for {tr.step} steps on {tr.device}; final loss {tr.history[-1]['loss']:.4f}; checkpoint {latest_checkpoint(out)}")
 
 def _train_dfm(a):
     out, stage1 = Path(a.out), Path(a.out) / 'diag'

@@ -196,7 +196,7 @@ def _sample(argv):
 
 def sample_main(argv=None): sys.exit(_run(_sample, argv))
 
-# %% ../nbs/09_cli.ipynb #e62d15c4
+# %% ../nbs/09_cli.ipynb #fc4d1291
 def steer_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='flowmaps_steer', description='Sample a trained model steered toward p·exp(λ r) for a reward r.')
     p.add_argument('ckpt', help='training output folder or checkpoint folder (mfm; flow for dps/smc/best-of-n/none)')

@@ -221,6 +221,7 @@ def _steer(argv):
     a = steer_parser().parse_args(argv)
     out = Path(a.out)
     if out.suffix != '.npy': raise FlowMapsError(f"--out must end in .npy, got {out.name}")
+    if a.n < 1 or a.chunk < 1: raise FlowMapsError(f"--n must be a positive integer, got {a.n} (and --chunk {a.chunk})")
     reward = load_reward(a.reward)
     dev = get_device(a.device)
     model = load(a.ckpt, ema=not a.no_ema, device=dev)

@@ -1,0 +1,137 @@
+"""Meta flow maps at our scale: posterior fidelity, steering to an exact target, fine-tuning, digits.
+Prints markdown tables; the results and these exact commands are recorded in RESULTS.md.
+
+  flowmaps_train mfm --data gmm3 --out runs/mfm_gmm3 --steps 20000 --hidden 256 --depth 4 --ckpt-every 1000
+  python tests/benchmarks/bench_mfm.py posterior --ckpt runs/mfm_gmm3
+  python tests/benchmarks/bench_mfm.py steer     --ckpt runs/mfm_gmm3 [--methods ...]
+  python tests/benchmarks/bench_mfm.py finetune  --ckpt runs/mfm_gmm3
+  flowmaps_train mfm --data digits --out runs/mfm_digits --steps 8000 --base 32
+  python tests/benchmarks/bench_mfm.py digits    --ckpt runs/mfm_digits
+(2 CPU cores, OMP_NUM_THREADS=1 per process; add --device cuda on a GPU.)
+"""
+import argparse, math, time
+import torch
+from flowmaps_nb.data import paper_gmm
+from flowmaps_nb.metrics import sliced_w2, mmd_rbf
+from flowmaps_nb.steering import GaussianObservation, ClassMixture, steer
+from flowmaps_nb.train import load
+
+A, SIGMA, Y = torch.tensor([1.2, -0.8]), 0.2, -1.0
+
+
+def posterior(args):
+    "Sliced W2 and MMD between one-call MFM posterior draws and exact draws, beside the exact-vs-exact floor."
+    gm, model = paper_gmm(), load(args.ckpt, device=args.device)
+    n = args.n
+    probes = torch.tensor([[-3., -3.], [0., 0.], [3., 3.], [1.5, -1.5], [-1.5, 0.5]])
+    print(f"posterior fidelity, {n} draws per (t, x_t); x_t = t·probe (a point typical for that t) ; model {args.ckpt}\n")
+    print('| t | x_t | sliced W2 MFM | floor | ratio | MMD MFM | MMD floor |\n|---|---|---|---|---|---|---|')
+    ratios = []
+    for t in (0.2, 0.5, 0.8):
+        for p in probes:
+            xt = (t * p)[None]
+            with torch.no_grad(): d = model.sample_posterior(xt.to(model.device), t, n, generator=torch.Generator(model.device).manual_seed(1))[0].cpu()
+            e1 = gm.sample_posterior(xt, t, n, torch.Generator().manual_seed(2))[0]
+            e2 = gm.sample_posterior(xt, t, n, torch.Generator().manual_seed(3))[0]
+            sw, fl = sliced_w2(d, e1), sliced_w2(e2, e1)
+            ratios.append(sw / fl)
+            print(f"| {t} | ({xt[0, 0]:.2f}, {xt[0, 1]:.2f}) | {sw:.4f} | {fl:.4f} | {sw / fl:.2f} | {mmd_rbf(d, e1, max_n=2000):.5f} | {mmd_rbf(e2, e1, max_n=2000):.5f} |")
+    print(f"\nratio to floor: median {sorted(ratios)[len(ratios) // 2]:.2f}, max {max(ratios):.2f}; within 2x at {sum(r <= 2 for r in ratios)}/{len(ratios)} probes")
+
+
+def steer_table(args):
+    "Sliced W2 to the exact tilted target vs NFE for every method, same base model, same seeds."
+    gm, model = paper_gmm(), load(args.ckpt, device=args.device)
+    rew = GaussianObservation(A, SIGMA, Y)
+    n, K = args.n, args.steps
+    target = gm.sample_tilted(torch.zeros(1, 2), 0., 4000, A, SIGMA, Y, generator=torch.Generator().manual_seed(5))[0]
+    floor = sliced_w2(gm.sample_tilted(torch.zeros(1, 2), 0., n, A, SIGMA, Y, generator=torch.Generator().manual_seed(6))[0], target)
+    oracle = dict()
+    runs = [('none', {}), ('dps', dict(max_gain=10.)), ('dps', {}),
+            *[('mfm-g', dict(n_mc=k)) for k in (1, 4, 16)], *[('mfm-gf', dict(n_mc=k)) for k in (1, 4, 16)],
+            ('smc', dict(n_mc=16)), *[('best-of-n', dict(n_mc=k)) for k in (4, 16, 64)], ('search', dict(n_mc=4, particles=4))]
+    if args.methods: runs = [r for r in runs if r[0] in args.methods.split(',')]
+    print(f"steering to the exact tilted target: r = log N(y; aᵀx, σ²), a = (1.2, −0.8), σ = {SIGMA}, y = {Y}, λ = 1; "
+          f"K = {K} Euler steps from t = 0.01; {n} samples vs 4000 exact target draws; floor (exact {n} vs 4000) = {floor:.4f}; model {args.ckpt}\n")
+    print('| method | options | NFE / sample | sliced W2 | ÷ floor | mean reward | time s |\n|---|---|---|---|---|---|---|')
+    print(f"| exact target | — | — | {floor:.4f} | 1.00 | {rew(target[:n]).mean():.3f} | — |")
+    for method, kw in runs:
+        t0 = time.time()
+        x, info = steer(model, rew, method, n=n, steps=K, generator=torch.Generator(model.device).manual_seed(0), **kw)
+        x = x.detach().cpu()
+        ok = torch.isfinite(x).all(1)
+        sw = sliced_w2(x[ok], target) if ok.sum() > 10 else float('nan')
+        opts = ', '.join(f'{k}={v}' for k, v in kw.items()) or '—'
+        print(f"| {method} | {opts} | {info['nfe']} | {sw:.4f} | {sw / floor:.2f} | {rew(x[ok]).mean():.3f} | {time.time() - t0:.0f} |", flush=True)
+    # the same samplers driven by the exact posterior (a perfect meta flow map) separate estimator error from model error
+    print('\nwith the exact posterior and drift of the mixture in place of the trained model (no training error):\n')
+    print('| method | options | NFE / sample | sliced W2 | ÷ floor | mean reward |\n|---|---|---|---|---|---|')
+    for method, kw in [('none', {}), ('mfm-gf', dict(n_mc=4)), ('mfm-gf', dict(n_mc=16)), ('smc', dict(n_mc=16)), ('best-of-n', dict(n_mc=64))]:
+        if args.methods and method not in args.methods.split(','): continue
+        x, info = steer(gm, rew, method, n=n, steps=K, generator=torch.Generator().manual_seed(0), **kw)
+        sw = sliced_w2(x, target)
+        print(f"| {method} | {', '.join(f'{k}={v}' for k, v in kw.items()) or '—'} | {info['nfe']} | {sw:.4f} | {sw / floor:.2f} | {rew(x).mean():.3f} |", flush=True)
+
+
+def finetune_table(args):
+    "MFM-FT on the mixture: the fine-tuned drift's plain ODE samples vs the exact tilted target."
+    from flowmaps_nb.finetune import finetune
+    from flowmaps_nb.data import load_data
+    gm, model = paper_gmm(), load(args.ckpt, device=args.device)
+    rew = GaussianObservation(A, SIGMA, Y)
+    n, K = args.n, args.steps
+    target = gm.sample_tilted(torch.zeros(1, 2), 0., 4000, A, SIGMA, Y, generator=torch.Generator().manual_seed(5))[0]
+    floor = sliced_w2(gm.sample_tilted(torch.zeros(1, 2), 0., n, A, SIGMA, Y, generator=torch.Generator().manual_seed(6))[0], target)
+    data = load_data('gmm3', 50000, seed=0)
+    print(f"MFM-FT: fine-tune the base drift for λ = 1 (reward as in `steer`), then sample its plain ODE (K = {K}); floor {floor:.4f}\n")
+    print('| fine-tuning steps | lr | sliced W2 | ÷ floor | mean reward | train time s |\n|---|---|---|---|---|---|')
+    x = model.sample(n, nfe=K, method='euler', generator=torch.Generator(model.device).manual_seed(0)).cpu()
+    print(f"| 0 (base) | — | {sliced_w2(x, target):.4f} | {sliced_w2(x, target) / floor:.2f} | {rew(x).mean():.3f} | — |")
+    done, tr, t0 = 0, None, time.time()
+    for steps in args.ft_steps:
+        if tr is None: tr = finetune(model, rew, data, steps=steps, lr=args.lr, batch_size=512, device=args.device, progress=False)
+        else: tr.fit(steps)
+        x = tr.ema_model().sample(n, nfe=K, method='euler', generator=torch.Generator(model.device).manual_seed(0)).cpu()
+        sw = sliced_w2(x, target)
+        print(f"| {steps} | {args.lr} | {sw:.4f} | {sw / floor:.2f} | {rew(x).mean():.3f} | {time.time() - t0:.0f} |", flush=True)
+
+
+def digits(args):
+    "Class histogram of steered digits vs the target weights (L2) and reward maximisation vs NFE."
+    from flowmaps_nb.classifier import load_classifier
+    model, clf = load(args.ckpt, device=args.device), load_classifier('digits', device=args.device)
+    w = torch.tensor([0, 1, 0, 1, 0, 2, 0, 2, 0, 4.]); w = w / w.sum()
+    rew = ClassMixture(clf, w)
+    n, K = args.n, args.steps
+    def hist(x):
+        with torch.no_grad(): c = clf.log_probs(x).argmax(1).cpu()
+        return torch.bincount(c, minlength=10).float() / len(c)
+    print(f"digits (8×8): r = log Σ w_i p(i|x), w ∝ [0,1,0,1,0,2,0,2,0,4]; {n} samples, K = {K}; classifier data/classifier_digits\n")
+    for lam in args.scales:
+        print(f"\nλ = {lam}\n\n| method | options | NFE / sample | L2(class hist, w) | mean reward | mean max log p | time s |\n|---|---|---|---|---|---|---|")
+        runs = [('none', {}), ('dps', dict(max_gain=10.)), *[('mfm-g', dict(n_mc=k)) for k in (1, 4)], *[('mfm-gf', dict(n_mc=k)) for k in (4, 16)],
+                ('smc', dict(n_mc=16)), *[('best-of-n', dict(n_mc=k)) for k in args.bon]]
+        if args.methods: runs = [r for r in runs if r[0] in args.methods.split(',')]
+        for method, kw in runs:
+            t0 = time.time()
+            x, info = steer(model, rew, method, n=n, steps=K, scale=lam, generator=torch.Generator(model.device).manual_seed(0), **kw)
+            x = x.detach().clamp(-1, 1)
+            with torch.no_grad(): r, conf = rew(x).mean().item(), clf.log_probs(x).max(1).values.mean().item()
+            print(f"| {method} | {', '.join(f'{k}={v}' for k, v in kw.items()) or '—'} | {info['nfe']} | {(hist(x) - w).norm():.3f} | {r:.3f} | {conf:.3f} | {time.time() - t0:.0f} |", flush=True)
+
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('what', choices=['posterior', 'steer', 'finetune', 'digits'])
+    p.add_argument('--ckpt', required=True)
+    p.add_argument('--n', type=int, default=1000)
+    p.add_argument('--steps', type=int, default=100)
+    p.add_argument('--methods', help='comma-separated subset of methods')
+    p.add_argument('--ft-steps', type=int, nargs='+', default=[500, 1500, 3000])
+    p.add_argument('--lr', type=float, default=1e-4)
+    p.add_argument('--scales', type=float, nargs='+', default=[1.0, 10.0])
+    p.add_argument('--bon', type=int, nargs='+', default=[10, 100])
+    p.add_argument('--device', default='cpu')
+    a = p.parse_args()
+    torch.manual_seed(0)
+    {'posterior': posterior, 'steer': steer_table, 'finetune': finetune_table, 'digits': digits}[a.what](a)

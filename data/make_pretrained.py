@@ -1,7 +1,7 @@
 """Copy the EMA weights of trained runs into data/pretrained/ (weights + config only: what the tours load).
 
   flowmaps_train mfm --data gmm3 --out runs/mfm_gmm3 --steps 20000 --hidden 256 --depth 4 --ckpt-every 1000   # ~25 min, 1 CPU core
-  flowmaps_train mfm --data digits --out runs/mfm_digits --steps 8000 --base 32 --batch-size 128              # see data/README.md
+  flowmaps_train mfm --data digits --out runs/mfm_digits --steps 6000 --base 32 --batch-size 128 --lr 1e-3 --ckpt-every 500
   python data/make_pretrained.py runs/mfm_gmm3:mfm_gmm3 runs/mfm_digits:mfm_digits
 """
 import shutil, sys

@@ -3,6 +3,7 @@ Prints markdown tables; the results and these exact commands are recorded in RES
 
   flowmaps_train mfm --data gmm3 --out runs/mfm_gmm3 --steps 20000 --hidden 256 --depth 4 --ckpt-every 1000
   python tests/benchmarks/bench_mfm.py posterior --ckpt runs/mfm_gmm3
+  python tests/benchmarks/bench_mfm.py estimators --ckpt runs/mfm_gmm3
   python tests/benchmarks/bench_mfm.py steer     --ckpt runs/mfm_gmm3 [--methods ...]
   python tests/benchmarks/bench_mfm.py finetune  --ckpt runs/mfm_gmm3
   flowmaps_train mfm --data digits --out runs/mfm_digits --steps 6000 --base 32 --batch-size 128 --lr 1e-3
@@ -50,7 +51,8 @@ def steer_table(args):
     floor = sliced_w2(gm.sample_tilted(torch.zeros(1, 2), 0., n, A, SIGMA, Y, generator=torch.Generator().manual_seed(6))[0], target)
     oracle = dict()
     runs = [('none', {}), ('dps', dict(max_gain=10.)), ('dps', {}),
-            *[('mfm-g', dict(n_mc=k)) for k in (1, 4, 16)], *[('mfm-gf', dict(n_mc=k)) for k in (1, 4, 16)],
+            *[('mfm-g', dict(n_mc=k)) for k in (1, 4, 16)], *[('mfm-g', dict(n_mc=k, max_gain=10.)) for k in (1, 4, 16)],
+            *[('mfm-gf', dict(n_mc=k)) for k in (1, 4, 16)],
             ('smc', dict(n_mc=16)), *[('best-of-n', dict(n_mc=k)) for k in (4, 16, 64)], ('search', dict(n_mc=4, particles=4))]
     if args.methods: runs = [r for r in runs if r[0] in args.methods.split(',')]
     print(f"steering to the exact tilted target: r = log N(y; aᵀx, σ²), a = (1.2, −0.8), σ = {SIGMA}, y = {Y}, λ = 1; "
@@ -110,15 +112,17 @@ def digits(args):
     def hist(x):
         with torch.no_grad(): c = clf.log_probs(x).argmax(1).cpu()
         return torch.bincount(c, minlength=10).float() / len(c)
-    print(f"digits (8×8): r = log Σ w_i p(i|x), w ∝ [0,1,0,1,0,2,0,2,0,4]; {n} samples, K = {K}; classifier data/classifier_digits\n")
+    print(f"digits (8×8): r = log Σ w_i p(i|x), w ∝ [0,1,0,1,0,2,0,2,0,4]; {n} samples ({args.bon_n} for Best-of-N), K = {K}; "
+          f"classifier data/classifier_digits; model {args.ckpt}\n")
     for lam in args.scales:
         print(f"\nλ = {lam}\n\n| method | options | NFE / sample | L2(class hist, w) | mean reward | mean max log p | time s |\n|---|---|---|---|---|---|---|")
-        runs = [('none', {}), ('dps', dict(max_gain=10.)), *[('mfm-g', dict(n_mc=k)) for k in (1, 4)], *[('mfm-gf', dict(n_mc=k)) for k in (4, 16)],
-                ('smc', dict(n_mc=16)), *[('best-of-n', dict(n_mc=k)) for k in args.bon]]
+        runs = [('none', {}), ('dps', dict(max_gain=10.)), *[('mfm-g', dict(n_mc=k, max_gain=10.)) for k in (1, 4)],
+                *[('mfm-gf', dict(n_mc=k)) for k in (4, 16)], ('smc', dict(n_mc=16)), *[('best-of-n', dict(n_mc=k)) for k in args.bon]]
         if args.methods: runs = [r for r in runs if r[0] in args.methods.split(',')]
         for method, kw in runs:
             t0 = time.time()
-            try: x, info = steer(model, rew, method, n=n, steps=K, scale=lam, generator=torch.Generator(model.device).manual_seed(0), **kw)
+            rows = min(n, args.bon_n) if method == 'best-of-n' else n      # Best-of-N costs N·K per output: fewer outputs
+            try: x, info = steer(model, rew, method, n=rows, steps=K, scale=lam, generator=torch.Generator(model.device).manual_seed(0), **kw)
             except FlowMapsError:
                 print(f"| {method} | {', '.join(f'{k}={v}' for k, v in kw.items()) or '—'} | — | diverged | — | — | {time.time() - t0:.0f} |", flush=True); continue
             x = x.detach().clamp(-1, 1)
@@ -126,9 +130,28 @@ def digits(args):
             print(f"| {method} | {', '.join(f'{k}={v}' for k, v in kw.items()) or '—'} | {info['nfe']} | {(hist(x) - w).norm():.3f} | {r:.3f} | {conf:.3f} | {time.time() - t0:.0f} |", flush=True)
 
 
+def estimators(args):
+    "Each steering-term estimator against the exact (σ_t²/2)∇V_t at points x_t drawn from the base marginal p_t."
+    from flowmaps_nb.steering import steering_term
+    gm, model = paper_gmm(), load(args.ckpt, device=args.device)
+    rew = GaussianObservation(A, SIGMA, Y)
+    print(f"steering-term estimators vs the exact (E*[x1|x] - E[x1|x])/(1 - t), 400 points x_t ~ p_t per t; model {args.ckpt}\n")
+    cols = [('mfm-gf', 4), ('mfm-gf', 16), ('mfm-g', 4), ('mfm-g', 16), ('mfm-g', 256), ('dps', 1)]
+    print('| t | mean norm, exact | ' + ' | '.join(f'{m} N={n}: norm / cos' for m, n in cols) + ' |\n|---|---|' + '---|' * len(cols))
+    for t in (0.01, 0.03, 0.1, 0.3, 0.6, 0.9):
+        x = (1 - t) * torch.randn(400, 2, generator=torch.Generator().manual_seed(0)) + t * gm.sample(400, torch.Generator().manual_seed(1))
+        tw, tm, _, _ = gm.tilted_posterior(x, t, A, SIGMA, Y)
+        ex = (((tw.exp()[..., None] * tm).sum(1)).float() - gm.denoiser(x, t)) / (1 - t)
+        cells = []
+        for meth, n in cols:
+            g = steering_term(model, rew, x.to(model.device), t, meth, n, generator=torch.Generator(model.device).manual_seed(2)).detach().cpu()
+            cells.append(f"{g.norm(dim=1).mean():.2f} / {torch.nn.functional.cosine_similarity(g, ex, dim=1).mean():.2f}")
+        print(f"| {t} | {ex.norm(dim=1).mean():.2f} | " + ' | '.join(cells) + ' |', flush=True)
+
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('what', choices=['posterior', 'steer', 'finetune', 'digits'])
+    p.add_argument('what', choices=['posterior', 'estimators', 'steer', 'finetune', 'digits'])
     p.add_argument('--ckpt', required=True)
     p.add_argument('--n', type=int, default=1000)
     p.add_argument('--steps', type=int, default=100)
@@ -136,8 +159,9 @@ if __name__ == '__main__':
     p.add_argument('--ft-steps', type=int, nargs='+', default=[500, 1500, 3000])
     p.add_argument('--lr', type=float, default=1e-4)
     p.add_argument('--scales', type=float, nargs='+', default=[1.0, 10.0])
-    p.add_argument('--bon', type=int, nargs='+', default=[10, 100])
+    p.add_argument('--bon', type=int, nargs='+', default=[10, 100, 1000])
+    p.add_argument('--bon-n', type=int, default=64, help='digits: outputs for the Best-of-N rows')
     p.add_argument('--device', default='cpu')
     a = p.parse_args()
     torch.manual_seed(0)
-    {'posterior': posterior, 'steer': steer_table, 'finetune': finetune_table, 'digits': digits}[a.what](a)
+    {'posterior': posterior, 'estimators': estimators, 'steer': steer_table, 'finetune': finetune_table, 'digits': digits}[a.what](a)

@@ -44,6 +44,7 @@ def posterior(args):
 
 def steer_table(args):
     "Sliced W2 to the exact tilted target vs NFE for every method, same base model, same seeds."
+    SIGMA = args.sigma
     gm, model = paper_gmm(), load(args.ckpt, device=args.device)
     rew = GaussianObservation(A, SIGMA, Y)
     n, K = args.n, args.steps
@@ -156,6 +157,7 @@ if __name__ == '__main__':
     p.add_argument('--n', type=int, default=1000)
     p.add_argument('--steps', type=int, default=100)
     p.add_argument('--methods', help='comma-separated subset of methods')
+    p.add_argument('--sigma', type=float, default=SIGMA, help='steer: observation noise σ of the reward (0.2: the paper; 1.0: a broad target over several modes)')
     p.add_argument('--ft-steps', type=int, nargs='+', default=[500, 1500, 3000])
     p.add_argument('--lr', type=float, default=1e-4)
     p.add_argument('--scales', type=float, nargs='+', default=[1.0, 10.0])

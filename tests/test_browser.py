@@ -77,7 +77,7 @@ def test_slider_updates_plot(lab, tmp_path):
             else: pytest.fail(f'no idle kernel for the notebook: {sessions}')
             page.locator('#jp-MainMenu .lm-MenuBar-itemLabel', has_text='Run').click()
             page.locator('.lm-Menu .lm-Menu-itemLabel', has_text='Run All Cells').first.click()
-            expect(page.locator('.fm-readout')).to_have_count(2)        # both dashboards are up: the last cells ran
+            expect(page.locator('.fm-readout')).to_have_count(3)        # both dashboards and the explorer are up
             time.sleep(1)
             for _ in range(240):                                        # and the kernel finished the test cells
                 if all(s['kernel']['execution_state'] == 'idle' for s in _get(f'{base}/api/sessions', token)): break

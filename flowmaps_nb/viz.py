@@ -10,10 +10,11 @@ import matplotlib
 import matplotlib.pyplot as plt
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+from .core import FlowMapsError
 
 # %% auto #0
 __all__ = ['TRI', 'scatter_grid', 'scatter_grid_plotly', 'plot_trajectories', 'image_grid', 'loss_curves', 'ternary_xy',
-           'simplex_axes', 'plot_simplex_paths', 'plot_paths_3d']
+           'simplex_axes', 'plot_simplex_paths', 'plot_paths_3d', 'simplex_paths_plotly']
 
 # %% ../nbs/08_viz.ipynb #5
 def _np(x): return x.detach().float().cpu().numpy()
@@ -110,3 +111,36 @@ def plot_paths_3d(paths: torch.Tensor, labels=('0', '1', '2'), ax=None, title=No
     for p in _np(paths): ax.plot(p[:, 0], p[:, 1], p[:, 2], lw=0.6, alpha=0.6)
     if title: ax.set_title(title, fontsize=10)
     return ax
+
+# %% ../nbs/08_viz.ipynb #ebef0d39
+def _check_simplex(p: torch.Tensor, name: str) -> torch.Tensor:
+    if p.shape[-1] != 3: raise FlowMapsError(f"{name} must hold probability vectors over 3 tokens (last dim 3), got shape {tuple(p.shape)}")
+    if not torch.isfinite(p).all() or (p < -1e-5).any() or ((p.sum(-1) - 1).abs() > 1e-3).any():
+        raise FlowMapsError(f"{name} must lie on the simplex (non-negative, rows summing to 1)")
+    return p.detach().float().cpu()
+
+def simplex_paths_plotly(paths: torch.Tensor, labels=('0', '1', '2'), times=None, jumps: torch.Tensor | None = None,
+                         title: str = '') -> go.Figure:
+    "Animated ternary plot of paths [N, T, 3] on Δ² (and optional points `jumps` [N, T, 3] moving with them)."
+    p = _check_simplex(paths, 'paths')
+    if p.ndim != 3: raise FlowMapsError(f"paths must have shape [N, T, 3], got {tuple(p.shape)}")
+    j = None if jumps is None else _check_simplex(jumps, 'jumps')
+    if j is not None and j.shape != p.shape: raise FlowMapsError(f"jumps must have the paths' shape {tuple(p.shape)}, got {tuple(j.shape)}")
+    T = p.shape[1]
+    times = torch.linspace(0, 1, T) if times is None else torch.as_tensor(times, dtype=torch.float32)
+    tern = dict(sum=1, aaxis=dict(title=labels[0]), baxis=dict(title=labels[1]), caxis=dict(title=labels[2]))
+    def pts(q, k, name, color):
+        return go.Scatterternary(a=q[:, k, 0].tolist(), b=q[:, k, 1].tolist(), c=q[:, k, 2].tolist(), mode='markers', name=name,
+                                 marker=dict(size=6, color=color))
+    lines = [go.Scatterternary(a=q[:, 0].tolist(), b=q[:, 1].tolist(), c=q[:, 2].tolist(), mode='lines', showlegend=False,
+                               line=dict(width=1, color='rgba(31,119,180,0.35)'), hoverinfo='skip') for q in p]
+    moving = lambda k: [pts(p, k, 'x_t', '#1f77b4')] + ([pts(j, k, 'one-step jump', '#d62728')] if j is not None else [])
+    n_static = len(lines)
+    fig = go.Figure(data=lines + moving(0),
+                    frames=[go.Frame(data=moving(k), traces=list(range(n_static, n_static + 1 + (j is not None))), name=f'{times[k]:.2f}')
+                            for k in range(T)])
+    fig.update_layout(ternary=tern, title=title, width=560, height=520, margin=dict(l=40, r=40, t=60, b=40),
+        updatemenus=[dict(type='buttons', x=0, y=0, buttons=[dict(label='play', method='animate', args=[None, dict(frame=dict(duration=80), fromcurrent=True)])])],
+        sliders=[dict(currentvalue=dict(prefix='t = '), steps=[dict(label=f'{times[k]:.2f}', method='animate',
+                      args=[[f'{times[k]:.2f}'], dict(mode='immediate', frame=dict(duration=0))]) for k in range(T)])])
+    return fig

@@ -14,7 +14,7 @@ from .core import FlowMapsError
 
 # %% auto #0
 __all__ = ['TRI', 'scatter_grid', 'scatter_grid_plotly', 'plot_trajectories', 'image_grid', 'loss_curves', 'ternary_xy',
-           'simplex_axes', 'plot_simplex_paths', 'plot_paths_3d', 'simplex_paths_plotly']
+           'simplex_axes', 'plot_simplex_paths', 'plot_paths_3d', 'simplex_paths_plotly', 'text_emergence_plotly']
 
 # %% ../nbs/08_viz.ipynb #5
 def _np(x): return x.detach().float().cpu().numpy()
@@ -143,4 +143,19 @@ def simplex_paths_plotly(paths: torch.Tensor, labels=('0', '1', '2'), times=None
         updatemenus=[dict(type='buttons', x=0, y=0, buttons=[dict(label='play', method='animate', args=[None, dict(frame=dict(duration=80), fromcurrent=True)])])],
         sliders=[dict(currentvalue=dict(prefix='t = '), steps=[dict(label=f'{times[k]:.2f}', method='animate',
                       args=[[f'{times[k]:.2f}'], dict(mode='immediate', frame=dict(duration=0))]) for k in range(T)])])
+    return fig
+
+# %% ../nbs/08_viz.ipynb #83336df9
+def text_emergence_plotly(texts: list, conf: torch.Tensor, times=None, title: str = '') -> go.Figure:
+    "Heat map of per-position confidence [T, L] with the decoded characters `texts` (T strings of length L) written in."
+    conf = torch.as_tensor(conf, dtype=torch.float32)
+    if conf.ndim != 2 or len(texts) != conf.shape[0] or any(len(s) != conf.shape[1] for s in texts):
+        raise FlowMapsError(f"need one string of length L per row of conf [T, L]; got {len(texts)} strings for conf of shape {tuple(conf.shape)}")
+    times = torch.arange(conf.shape[0]) if times is None else torch.as_tensor(times)
+    show = lambda c: {' ': '␣', '\n': '↵'}.get(c, c)
+    fig = go.Figure(go.Heatmap(z=conf.tolist(), zmin=0, zmax=1, colorscale='Blues', colorbar=dict(title='p(top token)'),
+                               text=[[show(c) for c in s] for s in texts], texttemplate='%{text}', textfont=dict(size=10),
+                               y=[f't={float(t):.2f}' for t in times], hovertemplate='position %{x}, %{y}: %{text} (p = %{z:.2f})<extra></extra>'))
+    fig.update_layout(title=title, width=max(500, 14 * conf.shape[1] + 150), height=max(300, 22 * conf.shape[0] + 120),
+                      xaxis=dict(title='position'), margin=dict(l=60, r=20, t=50, b=40))
     return fig

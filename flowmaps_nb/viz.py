@@ -14,7 +14,8 @@ from .core import FlowMapsError
 
 # %% auto #0
 __all__ = ['TRI', 'scatter_grid', 'scatter_grid_plotly', 'plot_trajectories', 'image_grid', 'loss_curves', 'ternary_xy',
-           'simplex_axes', 'plot_simplex_paths', 'plot_paths_3d', 'simplex_paths_plotly', 'text_emergence_plotly']
+           'simplex_axes', 'plot_simplex_paths', 'plot_paths_3d', 'simplex_paths_plotly', 'text_emergence_plotly',
+           'position_simplices_plotly']
 
 # %% ../nbs/08_viz.ipynb #5
 def _np(x): return x.detach().float().cpu().numpy()
@@ -158,4 +159,30 @@ def text_emergence_plotly(texts: list, conf: torch.Tensor, times=None, title: st
                                y=[f't={float(t):.2f}' for t in times], hovertemplate='position %{x}, %{y}: %{text} (p = %{z:.2f})<extra></extra>'))
     fig.update_layout(title=title, width=max(500, 14 * conf.shape[1] + 150), height=max(300, 22 * conf.shape[0] + 120),
                       xaxis=dict(title='position'), margin=dict(l=60, r=20, t=50, b=40))
+    return fig
+
+# %% ../nbs/08_viz.ipynb #e871c4f1
+def position_simplices_plotly(probs: torch.Tensor, vocab, positions=None, cols: int = 4, title: str = '') -> go.Figure:
+    "Top-3-token paths per sequence position on small ternary plots, from denoiser probabilities [T, L, K]."
+    probs = torch.as_tensor(probs, dtype=torch.float32)
+    if probs.ndim != 3 or probs.shape[-1] != len(vocab): raise FlowMapsError(f"probs must be [T, L, K] with K = len(vocab) = {len(vocab)}, got {tuple(probs.shape)}")
+    if probs.shape[-1] < 3: raise FlowMapsError("need at least 3 tokens for a simplex")
+    positions = list(range(min(8, probs.shape[1]))) if positions is None else list(positions)
+    bad = [p for p in positions if not 0 <= p < probs.shape[1]]
+    if bad: raise FlowMapsError(f"positions {bad} outside the sequence length {probs.shape[1]}")
+    rows = -(-len(positions) // cols)
+    show = lambda c: {' ': '␣', '\n': '↵'}.get(c, c)
+    top = probs[-1, positions].topk(3, -1).indices                                    # [P, 3] at the end
+    fig = make_subplots(rows=rows, cols=cols, specs=[[{'type': 'ternary'}] * cols] * rows,
+                        subplot_titles=[f"pos {p}: {' / '.join(show(vocab[i]) for i in top[j])}" for j, p in enumerate(positions)])
+    for j, p in enumerate(positions):
+        q = probs[:, p, top[j]]; q = q / q.sum(-1, keepdim=True).clamp_min(1e-12)
+        r, c = divmod(j, cols)
+        for mode, qq in [('lines', q), ('markers', q[-1:])]:
+            fig.add_trace(go.Scatterternary(a=qq[:, 0].tolist(), b=qq[:, 1].tolist(), c=qq[:, 2].tolist(), mode=mode, showlegend=False,
+                                            marker=dict(size=7, color='#d62728'), line=dict(color='#1f77b4')), row=r + 1, col=c + 1)
+    for k in range(len(positions)):
+        name = 'ternary' if k == 0 else f'ternary{k + 1}'
+        fig.layout[name].update(aaxis=dict(showticklabels=False), baxis=dict(showticklabels=False), caxis=dict(showticklabels=False))
+    fig.update_layout(title=title, width=230 * cols, height=240 * rows + 60, margin=dict(l=20, r=20, t=70, b=20))
     return fig

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from safetensors.torch import save_file, load_file
-from .core import FlowMapsError, check_finite, get_device, seed_everything
+from .core import FlowMapsError, check_finite, get_device, load_weights_folder, seed_everything
 from .data import data_dir
 
 # %% auto #0
@@ -155,14 +155,6 @@ def load_classifier(name_or_folder='digits', device='cpu') -> DigitClassifier:
         path = data_dir() / CLASSIFIERS[str(name_or_folder)]
         how = f"regenerate it with `python data/make_classifier.py {name_or_folder}`"
     else: path, how = Path(name_or_folder), f"write one with `save_classifier`, or use one of the shipped names {list(CLASSIFIERS)}"
-    cfg_file, w_file = path / 'config.json', path / 'model.safetensors'
-    if not (cfg_file.exists() and w_file.exists()):
-        raise FlowMapsError(f"classifier not found in {path} (need config.json and model.safetensors); {how}")
-    try: cfg = json.loads(cfg_file.read_text())
-    except json.JSONDecodeError as e: raise FlowMapsError(f"{cfg_file} is not valid JSON: {e}") from None
-    if cfg.get('kind') != 'digit_classifier': raise FlowMapsError(f"{cfg_file} does not describe a digit classifier")
-    model = DigitClassifier(**cfg['config'])
-    try: model.load_state_dict(load_file(w_file))
-    except RuntimeError as e: raise FlowMapsError(f"{w_file} does not match the classifier described in {cfg_file}: {str(e)[:300]}") from None
+    model, cfg = load_weights_folder(path, 'digit_classifier', lambda c: DigitClassifier(**c['config']), how)
     model.meta = {k: cfg.get(k) for k in ('metrics', 'command', 'torch')}
     return model.to(get_device(device)).eval().requires_grad_(False)

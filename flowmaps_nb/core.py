@@ -10,7 +10,8 @@ import torch
 
 # %% auto #0
 __all__ = ['MODEL_KINDS', 'LOSS_REGISTRY', 'FlowMapsError', 'get_device', 'seed_everything', 'as_times', 'bcast', 'check_finite',
-           'check_shape', 'check_times', 'register_kind', 'model_class', 'register_loss', 'lookup_loss']
+           'check_shape', 'check_times', 'register_kind', 'model_class', 'register_loss', 'lookup_loss',
+           'load_weights_folder']
 
 # %% ../nbs/00_core.ipynb #5
 class FlowMapsError(ValueError):
@@ -96,3 +97,21 @@ def lookup_loss(kind: str, name: str):
         known = sorted(n for k, n in LOSS_REGISTRY if k == kind)
         raise FlowMapsError(f"unknown loss {name!r} for {kind!r} models; choose one of {known}")
     return LOSS_REGISTRY[(kind, name)]
+
+# %% ../nbs/00_core.ipynb #27ed1696
+def load_weights_folder(path, kind: str, build, missing_hint: str = '') -> tuple:
+    "(model, config) from a folder with config.json (its 'kind' must be `kind`) and model.safetensors; `build(cfg)` makes the model."
+    import json
+    from pathlib import Path
+    from safetensors.torch import load_file
+    path = Path(path)
+    cfg_file, w_file = path / 'config.json', path / 'model.safetensors'
+    if not (cfg_file.exists() and w_file.exists()):
+        raise FlowMapsError(f"{kind} weights not found in {path} (need config.json and model.safetensors){'; ' + missing_hint if missing_hint else ''}")
+    try: cfg = json.loads(cfg_file.read_text())
+    except json.JSONDecodeError as e: raise FlowMapsError(f"{cfg_file} is not valid JSON: {e}") from None
+    if cfg.get('kind') != kind: raise FlowMapsError(f"{cfg_file} does not describe a {kind} (kind {cfg.get('kind')!r})")
+    model = build(cfg)
+    try: model.load_state_dict(load_file(w_file))
+    except RuntimeError as e: raise FlowMapsError(f"{w_file} does not match the {kind} described in {cfg_file}: {str(e)[:300]}") from None
+    return model, cfg

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file, load_file
-from .core import FlowMapsError, get_device, seed_everything
+from .core import FlowMapsError, get_device, load_weights_folder, seed_everything
 from .data import data_dir
 
 # %% auto #0
@@ -294,15 +294,7 @@ def save_judge(model: CharTransformer, vocab: Vocab, path, meta: dict | None = N
 def load_judge(path=None, device='cpu') -> tuple:
     "(judge in eval mode, its Vocab) from a folder written by `save_judge` (default: data/judge_char/)."
     path = Path(path or data_dir() / 'judge_char')
-    cfg_file, w_file = path / 'config.json', path / 'model.safetensors'
-    if not (cfg_file.exists() and w_file.exists()):
-        raise FlowMapsError(f"judge weights not found in {path} (need config.json and model.safetensors; train them with `python data/make_judge.py`)")
-    try: cfg = json.loads(cfg_file.read_text())
-    except json.JSONDecodeError as e: raise FlowMapsError(f"{cfg_file} is not valid JSON: {e}") from None
-    if cfg.get('kind') != 'char_judge': raise FlowMapsError(f"{cfg_file} does not describe a character judge")
-    model = CharTransformer(**cfg['config'])
-    try: model.load_state_dict(load_file(w_file))
-    except RuntimeError as e: raise FlowMapsError(f"{w_file} does not match the judge described in {cfg_file}: {str(e)[:300]}") from None
+    model, cfg = load_weights_folder(path, 'char_judge', lambda c: CharTransformer(**c['config']), 'train them with `python data/make_judge.py`')
     return model.to(get_device(device)).eval(), Vocab.from_json(cfg['vocab'])
 
 # %% ../nbs/14_evaluate.ipynb #24

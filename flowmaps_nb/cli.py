@@ -14,6 +14,7 @@ from .flowmap import FlowMap
 from .discrete import DiscreteFlowMap, DFM_LOSSES
 from .losses import LOSSES
 from .meta import MetaFlowMap, MFM_LOSSES
+from .metadiscrete import MetaDiscreteFlowMap, MDFM_LOSSES
 from .steering import METHODS, steer, load_reward, check_reward
 from .metrics import sliced_w2, energy_distance, noise_floor
 from .train import Trainer, latest_checkpoint, load, read_config
@@ -61,27 +62,32 @@ def train_parser() -> argparse.ArgumentParser:
     m = sub.add_parser('mfm', parents=[common, cont], help='meta flow map: one-call posterior sampler p(x1 | x_t) and base flow')
     m.add_argument('--loss', default='psd', choices=sorted(MFM_LOSSES), help='inner consistency loss (fm: diagonal only)')
     m.add_argument('--p-uncond', type=float, default=0.1, help='probability of the uninformative context t = 0')
-    d = sub.add_parser('dfm', parents=[common], help='discrete flow map on character sequences (text)')
-    d.add_argument('--data', help='UTF-8 text file (default on --resume: the file it was trained on)')
-    d.add_argument('--lines', action='store_true', help='every non-empty line is one sequence (all of length --seq-len)')
-    d.add_argument('--seq-len', type=int, help='sequence length L (required unless --resume)')
+    disc = argparse.ArgumentParser(add_help=False)     # options of the discrete kinds (dfm, mdfm)
+    disc.add_argument('--data', help='UTF-8 text file (default on --resume: the file it was trained on)')
+    disc.add_argument('--lines', action='store_true', help='every non-empty line is one sequence (all of length --seq-len)')
+    disc.add_argument('--seq-len', type=int, help='sequence length L (required unless --resume)')
+    disc.add_argument('--diag-steps', type=int, default=2000, help='stage 1: diagonal cross-entropy steps')
+    disc.add_argument('--net', default='dit', choices=['dit', 'seqmlp'])
+    disc.add_argument('--d', type=int, default=128, help='transformer width (dit) / hidden width (seqmlp)')
+    disc.add_argument('--layers', type=int, default=4, help='transformer blocks (dit) / residual blocks (seqmlp)')
+    disc.add_argument('--heads', type=int, default=4)
+    disc.add_argument('--lam', type=float, default=0.9, help='mix λ of the argmax-linear schedule')
+    disc.add_argument('--no-grad-surgery', action='store_true')
+    d = sub.add_parser('dfm', parents=[common, disc], help='discrete flow map on character sequences (text)')
     d.add_argument('--loss', default='psd', choices=list(DFM_LOSSES))
-    d.add_argument('--diag-steps', type=int, default=2000, help='stage 1: diagonal cross-entropy steps')
-    d.add_argument('--net', default='dit', choices=['dit', 'seqmlp'])
-    d.add_argument('--d', type=int, default=128, help='transformer width (dit) / hidden width (seqmlp)')
-    d.add_argument('--layers', type=int, default=4, help='transformer blocks (dit) / residual blocks (seqmlp)')
-    d.add_argument('--heads', type=int, default=4)
-    d.add_argument('--lam', type=float, default=0.9, help='mix λ of the argmax-linear schedule')
-    d.add_argument('--no-grad-surgery', action='store_true')
+    md = sub.add_parser('mdfm', parents=[common, disc], help='meta discrete flow map: one-call posterior sequences p(x1 | x_t) and base DFM')
+    md.add_argument('--loss', default='psd', choices=list(MDFM_LOSSES), help='inner consistency loss (diag: diagonal only)')
+    md.add_argument('--p-uncond', type=float, default=0.1, help='probability of the uninformative context t = 0')
     return p
 
-KIND_DEFAULTS = {'flow': dict(batch_size=256, lr=1e-3), 'mfm': dict(batch_size=512, lr=1e-3), 'dfm': dict(batch_size=128, lr=5e-4)}
+KIND_DEFAULTS = {'flow': dict(batch_size=256, lr=1e-3), 'mfm': dict(batch_size=512, lr=1e-3), 'dfm': dict(batch_size=128, lr=5e-4),
+                 'mdfm': dict(batch_size=128, lr=5e-4)}
 
 def _train(argv):
     a = train_parser().parse_args(argv)
     for k, v in KIND_DEFAULTS[a.kind].items():   # per kind (argparse shares parent options, so set_defaults would leak)
         if getattr(a, k) is None: setattr(a, k, v)
-    return (_train_dfm if a.kind == 'dfm' else _train_flow)(a)   # flow and mfm share one path
+    return (_train_dfm if a.kind in ('dfm', 'mdfm') else _train_flow)(a)   # flow and mfm share one path, dfm and mdfm another
 
 def _train_flow(a):
     if a.steps < 1: raise FlowMapsError(f"--steps must be positive, got {a.steps}")
@@ -136,15 +142,21 @@ def _train_dfm(a):
         meta = dict(data=str(a.data), lines=a.lines, seq_len=a.seq_len)
         seed_everything(a.seed)
         net_kw = dict(d=a.d, layers=a.layers, heads=a.heads) if a.net == 'dit' else dict(hidden=a.d, depth=a.layers)
-        model = DiscreteFlowMap.for_data(a.seq_len, len(vocab), net=a.net, param='euclidean' if a.loss == 'euclidean' else 'simplex',
-                                         vocab=vocab, lam=a.lam, **net_kw)
-        tr1 = Trainer(model, data, loss='diag', lr=a.lr, batch_size=a.batch_size, seed=a.seed, out=stage1 if two_stage else out,
+        if a.kind == 'mdfm':
+            if not 0 <= a.p_uncond <= 1: raise FlowMapsError(f"--p-uncond must lie in [0, 1], got {a.p_uncond}")
+            model = MetaDiscreteFlowMap.for_data(a.seq_len, len(vocab), net=a.net, vocab=vocab, lam=a.lam, **net_kw)
+            opts = dict(p_uncond=a.p_uncond)
+        else:
+            model = DiscreteFlowMap.for_data(a.seq_len, len(vocab), net=a.net, param='euclidean' if a.loss == 'euclidean' else 'simplex',
+                                             vocab=vocab, lam=a.lam, **net_kw)
+            opts = {}
+        tr1 = Trainer(model, data, loss='diag', loss_opts=opts, lr=a.lr, batch_size=a.batch_size, seed=a.seed, out=stage1 if two_stage else out,
                       ckpt_every=a.ckpt_every, meta=meta, **common)
         print(f"{len(data)} sequences of length {a.seq_len}, vocabulary of {len(vocab)}; model {sum(p.numel() for p in model.parameters()):,} parameters", file=sys.stderr)
     tr1.fit(a.diag_steps)
     if not two_stage: return _report_dfm(tr1, out)
-    student = DiscreteFlowMap.from_config(tr1.model.config()); student.load_state_dict(tr1.model.state_dict())
-    tr = Trainer(student, data, loss=a.loss, lr=a.lr, batch_size=a.batch_size, seed=a.seed + 1, out=out, ckpt_every=a.ckpt_every,
+    student = type(tr1.model).from_config(tr1.model.config()); student.load_state_dict(tr1.model.state_dict())
+    tr = Trainer(student, data, loss=a.loss, loss_opts=tr1.loss_opts, lr=a.lr, batch_size=a.batch_size, seed=a.seed + 1, out=out, ckpt_every=a.ckpt_every,
                  meta=tr1.meta, grad_surgery=not a.no_grad_surgery, **common)
     tr.ema = {k: v.clone() for k, v in tr1.ema.items()}
     tr.fit(a.steps)
@@ -152,7 +164,7 @@ def _train_dfm(a):
 
 def _report_dfm(tr, out):
     last = tr.history[-1]
-    print(f"trained dfm/{tr.loss_name} for {tr.step} steps on {tr.device}; " + ', '.join(f'{k} {v:.4f}' for k, v in last.items() if k not in ('step', 'time'))
+    print(f"trained {tr.model.kind}/{tr.loss_name} for {tr.step} steps on {tr.device}; " + ', '.join(f'{k} {v:.4f}' for k, v in last.items() if k not in ('step', 'time'))
           + f"; checkpoint {latest_checkpoint(out)}")
 
 def train_main(argv=None): sys.exit(_run(_train, argv))
@@ -181,7 +193,7 @@ def _sample(argv):
     out = Path(a.out)
     dev = get_device(a.device)
     model = load(a.ckpt, ema=not a.no_ema, device=dev)
-    want = '.txt' if model.kind == 'dfm' else '.npy'
+    want = '.txt' if model.kind in ('dfm', 'mdfm') else '.npy'
     if out.suffix != want: raise FlowMapsError(f"--out must end in {want} for a {model.kind!r} model, got {out.name}")
     g = torch.Generator(dev).manual_seed(a.seed)
     t0 = time.time()
@@ -189,7 +201,7 @@ def _sample(argv):
     x = torch.cat(xs)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + '.tmp' + out.suffix)
-    if model.kind == 'dfm': tmp.write_text(''.join(escape_line(line) + '\n' for line in model.decode(x)))
+    if model.kind in ('dfm', 'mdfm'): tmp.write_text(''.join(escape_line(line) + '\n' for line in model.decode(x)))
     else: np.save(tmp, x.numpy())
     tmp.replace(out)
     print(f"wrote {x.shape[0]} samples of shape {tuple(x.shape[1:])} to {out} ({a.method}, nfe={a.nfe}, {time.time() - t0:.2f}s)")

@@ -15,6 +15,8 @@ from .discrete import DiscreteFlowMap, DFM_LOSSES
 from .losses import LOSSES
 from .meta import MetaFlowMap, MFM_LOSSES
 from .metadiscrete import MetaDiscreteFlowMap, MDFM_LOSSES
+from .textrewards import as_state_reward, text_quality
+from .evaluate import unigram_entropy
 from .steering import METHODS, steer, load_reward, check_reward
 from .metrics import sliced_w2, energy_distance, noise_floor
 from .train import Trainer, latest_checkpoint, load, read_config
@@ -211,18 +213,21 @@ def sample_main(argv=None): sys.exit(_run(_sample, argv))
 # %% ../nbs/09_cli.ipynb #fc4d1291
 def steer_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='flowmaps_steer', description='Sample a trained model steered toward p·exp(λ r) for a reward r.')
-    p.add_argument('ckpt', help='training output folder or checkpoint folder (mfm; flow for dps/smc/best-of-n/none)')
-    p.add_argument('--reward', required=True, help='FILE.py:FUNC, a function of a batch [B, ...] returning B log-rewards')
+    p.add_argument('ckpt', help='training output folder or checkpoint folder (mfm, mdfm; flow, dfm for dps/smc/best-of-n/none)')
+    p.add_argument('--reward', required=True, help='FILE.py:FUNC: a function of a batch [B, ...] (text models: of a list of strings) returning B log-rewards')
     p.add_argument('--method', default='mfm-gf', choices=list(METHODS))
     p.add_argument('--n', type=int, default=1000, help='samples to write')
     p.add_argument('--n-mc', type=int, default=16, help='posterior draws per step (mfm-g, mfm-gf, search), candidates (best-of-n), particles (smc)')
     p.add_argument('--particles', type=int, default=4, help='search: particles per output')
     p.add_argument('--steps', type=int, default=100, help='Euler steps K from t0 to 1')
     p.add_argument('--scale', type=float, default=1.0, help='λ in the target p·exp(λ r) (1: the exact tilted distribution)')
-    p.add_argument('--sde', action='store_true', help='steered SDE instead of the probability-flow ODE')
+    p.add_argument('--sde', nargs='?', const='em', default=False, choices=['em', 'ancestral'],
+                   help='steered SDE instead of the probability-flow ODE: em (Euler–Maruyama, the default) or ancestral (exact Gaussian-bridge steps)')
+    p.add_argument('--inner-nfe', type=int, default=1, help='inner jumps per posterior draw (mfm-g, mfm-gf, search)')
+    p.add_argument('--quality', action='store_true', help='text models: also print the generative perplexity under data/judge_char')
     p.add_argument('--renorm', action='store_true', help='rescale the steering term to the norm of the base drift')
     p.add_argument('--max-gain', type=float, help='cap (1 − t)/t in the gradient methods (mfm-g, dps)')
-    p.add_argument('--out', required=True, help='.npy file to write [n, ...]')
+    p.add_argument('--out', required=True, help='.npy file to write [n, ...] (text models: .txt, one sequence per line)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--device', default='auto')
     p.add_argument('--no-ema', action='store_true')
@@ -232,24 +237,36 @@ def steer_parser() -> argparse.ArgumentParser:
 def _steer(argv):
     a = steer_parser().parse_args(argv)
     out = Path(a.out)
-    if out.suffix != '.npy': raise FlowMapsError(f"--out must end in .npy, got {out.name}")
     if a.n < 1 or a.chunk < 1: raise FlowMapsError(f"--n must be a positive integer, got {a.n} (and --chunk {a.chunk})")
-    reward = load_reward(a.reward)
+    if a.inner_nfe < 1: raise FlowMapsError(f"--inner-nfe must be a positive integer, got {a.inner_nfe}")
     dev = get_device(a.device)
     model = load(a.ckpt, ema=not a.no_ema, device=dev)
-    if model.kind not in ('flow', 'mfm'): raise FlowMapsError(f"flowmaps_steer runs on continuous models (flow, mfm), not {model.kind!r}")
+    if model.kind not in ('flow', 'mfm', 'dfm', 'mdfm'): raise FlowMapsError(f"flowmaps_steer runs on flow, mfm, dfm and mdfm models, not {model.kind!r}")
+    text = model.kind in ('dfm', 'mdfm')
+    want = '.txt' if text else '.npy'
+    if out.suffix != want: raise FlowMapsError(f"--out must end in {want} for a {model.kind} model, got {out.name}")
+    reward = load_reward(a.reward)
+    if text: reward = as_state_reward(reward, model.vocab)
     g = torch.Generator(dev).manual_seed(a.seed)
     t0, xs, rs = time.time(), [], []
     for i in range(0, a.n, a.chunk):
         x, info = steer(model, reward, a.method, n=min(a.chunk, a.n - i), n_mc=a.n_mc, steps=a.steps, scale=a.scale, sde=a.sde,
-                        renorm=a.renorm, max_gain=a.max_gain, particles=a.particles, generator=g)
+                        renorm=a.renorm, max_gain=a.max_gain, particles=a.particles, generator=g, inner_nfe=a.inner_nfe)
         with torch.no_grad(): rs.append(check_reward(reward, x).cpu())
         xs.append(x.detach().cpu())
     x = torch.cat(xs)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + '.tmp.npy'); np.save(tmp, x.numpy()); tmp.replace(out)
-    print(f"wrote {x.shape[0]} samples of shape {tuple(x.shape[1:])} to {out} ({a.method}, K={a.steps}, N={a.n_mc}, λ={a.scale}); "
-          f"NFE per sample {info['nfe']}; mean reward {torch.cat(rs).mean():.4f}; {time.time() - t0:.1f}s")
+    tmp = out.with_name(out.stem + '.tmp' + want)
+    if text:
+        texts = model.decode(x.argmax(-1))
+        tmp.write_text(''.join(escape_line(line) + '\n' for line in texts))
+        quality = f"; unigram entropy {unigram_entropy(texts):.3f}"
+        if a.quality: quality += f"; gen. perplexity {text_quality(texts)['ppl']:.1f}"
+    else: np.save(tmp, x.numpy()); quality = ''
+    tmp.replace(out)
+    what = f"{x.shape[0]} sequences" if text else f"{x.shape[0]} samples of shape {tuple(x.shape[1:])}"
+    print(f"wrote {what} to {out} ({a.method}, K={a.steps}, N={a.n_mc}, λ={a.scale}); "
+          f"NFE per sample {info['nfe']}; mean reward {torch.cat(rs).mean():.4f}{quality}; {time.time() - t0:.1f}s")
 
 def steer_main(argv=None): sys.exit(_run(_steer, argv))
 

@@ -17,7 +17,7 @@ from .meta import MetaFlowMap, MFM_LOSSES
 from .metadiscrete import MetaDiscreteFlowMap, MDFM_LOSSES
 from .textrewards import as_state_reward, text_quality
 from .evaluate import unigram_entropy
-from .steering import METHODS, steer, load_reward, check_reward
+from .steering import METHODS, steer, load_reward, check_reward, WithBase
 from .metrics import sliced_w2, energy_distance, noise_floor
 from .train import Trainer, latest_checkpoint, load, read_config
 from . import viz
@@ -224,6 +224,7 @@ def steer_parser() -> argparse.ArgumentParser:
     p.add_argument('--sde', nargs='?', const='em', default=False, choices=['em', 'ancestral'],
                    help='steered SDE instead of the probability-flow ODE: em (Euler–Maruyama, the default) or ancestral (exact Gaussian-bridge steps)')
     p.add_argument('--inner-nfe', type=int, default=1, help='inner jumps per posterior draw (mfm-g, mfm-gf, search)')
+    p.add_argument('--base', help='take the base drift from this checkpoint instead (e.g. DIR/diag, the stage-1 diagonal of a two-stage run)')
     p.add_argument('--quality', action='store_true', help='text models: also print the generative perplexity under data/judge_char')
     p.add_argument('--renorm', action='store_true', help='rescale the steering term to the norm of the base drift')
     p.add_argument('--max-gain', type=float, help='cap (1 − t)/t in the gradient methods (mfm-g, dps)')
@@ -247,6 +248,7 @@ def _steer(argv):
     if out.suffix != want: raise FlowMapsError(f"--out must end in {want} for a {model.kind} model, got {out.name}")
     reward = load_reward(a.reward)
     if text: reward = as_state_reward(reward, model.vocab)
+    if a.base: model = WithBase(load(a.base, ema=not a.no_ema, device=dev), model)
     g = torch.Generator(dev).manual_seed(a.seed)
     t0, xs, rs = time.time(), [], []
     for i in range(0, a.n, a.chunk):

@@ -9,7 +9,7 @@ from .core import FlowMapsError, check_finite, check_shape
 
 # %% auto #0
 __all__ = ['METHODS', 'check_reward', 'GaussianObservation', 'ClassMixture', 'load_reward', 'state_shape', 'value_estimate',
-           'steering_term', 'steering_times', 'steer', 'ancestral_step']
+           'steering_term', 'steering_times', 'steer', 'ancestral_step', 'WithBase']
 
 # %% ../nbs/19_steering.ipynb #e263f5a6
 def check_reward(reward, x: torch.Tensor) -> torch.Tensor:
@@ -246,3 +246,17 @@ def _search(model, reward, n, M, N, times, generator, dev, info, inner_nfe=1):
             x = t_next * x1 + (1 - t_next) * _noise(model, n * M, generator, dev)
     info.update(nfe=2 * M * N * inner_nfe * (len(times) - 1), particles=M)
     return best_x, info
+
+# %% ../nbs/19_steering.ipynb #74b3750b
+class WithBase:
+    "Steer with `base.velocity` as the base drift and `posterior.sample_posterior` as the posterior sampler."
+    def __init__(self, base, posterior):
+        if not callable(getattr(base, 'velocity', None)): raise FlowMapsError(f"the base model needs velocity(x, t); {type(base).__name__} has none")
+        if not callable(getattr(posterior, 'sample_posterior', None)): raise FlowMapsError(f"the posterior model needs sample_posterior; {type(posterior).__name__} has none")
+        if state_shape(base) != state_shape(posterior): raise FlowMapsError(f"base states {state_shape(base)} and posterior states {state_shape(posterior)} differ")
+        self.base, self.posterior = base, posterior
+    def velocity(self, x, t): return self.base.velocity(x, t)
+    def sample_posterior(self, x_t, t, n: int = 1, **kw): return self.posterior.sample_posterior(x_t, t, n, **kw)
+    def __getattr__(self, name):
+        if name in ('base', 'posterior'): raise AttributeError(name)
+        return getattr(self.posterior, name)

@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from .core import FlowMapsError, check_finite, check_shape, get_device, lookup_loss, model_class
-import flowmaps_nb.flowmap, flowmaps_nb.losses, flowmaps_nb.discrete, flowmaps_nb.meta  # registers the model kinds and their losses
+import flowmaps_nb.flowmap, flowmaps_nb.losses, flowmaps_nb.discrete, flowmaps_nb.meta, flowmaps_nb.metadiscrete  # registers the model kinds and their losses
 
 # %% auto #0
 __all__ = ['latest_checkpoint', 'save_checkpoint', 'read_config', 'load', 'pcgrad', 'Trainer']

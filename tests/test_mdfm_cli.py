@@ -37,11 +37,11 @@ def trained(tmp_path_factory):
 @pytest.mark.parametrize('method, extra, nfe', [
     ('none', [], 6), ('mfm-gf', ['--n-mc', '3'], 6 + 2 * 3 * 6), ('mfm-gf', ['--n-mc', '3', '--inner-nfe', '2'], 6 + 2 * 3 * 2 * 6),
     ('best-of-n', ['--n-mc', '4'], 6 * 4 + 4), ('smc', ['--n-mc', '3'], 2 * 3 * 6), ('search', ['--n-mc', '2', '--particles', '2'], 2 * 2 * 2 * 6),
-    ('mfm-gf', ['--n-mc', '3', '--sde', 'ancestral'], 6 + 2 * 3 * 6)])
+    ('mfm-gf', ['--n-mc', '3', '--sde', 'ancestral'], 6 + 2 * 3 * 6), ('mfm-gf', ['--n-mc', '3', '--base', 'DIAG'], 6 + 2 * 3 * 6)])
 def test_steer_text_methods(trained, method, extra, nfe):
     out = trained / f'{method}.txt'
     r = run_cli('flowmaps_steer', trained / 'run', '--reward', f"{trained / 'rewards.py'}:count_t", '--method', method,
-                '--n', 7, '--steps', 6, '--out', out, *extra)
+                '--n', 7, '--steps', 6, '--out', out, *[str(trained / 'run' / 'diag') if e == 'DIAG' else e for e in extra])
     assert r.returncode == 0, r.stderr
     assert f'NFE per sample {nfe};' in r.stdout and 'unigram entropy' in r.stdout, r.stdout
     lines = out.read_text().splitlines()

@@ -48,10 +48,16 @@ def latest_checkpoint(out) -> Path | None:
     cands = sorted(p for p in out.glob('ckpt-*') if (p / 'config.json').exists()) if out.is_dir() else []
     return cands[-1] if cands else None
 
+def _remove(folder: Path):
+    "Delete a checkpoint folder so that no half-deleted one is ever visible: rename it away first, then delete."
+    gone = folder.with_name(f'.tmp-ckpt-old-{folder.name}'); shutil.rmtree(gone, ignore_errors=True)
+    os.replace(folder, gone); shutil.rmtree(gone, ignore_errors=True)
+
 def save_checkpoint(out, model, step: int, optimizer=None, ema: dict | None = None, generator=None,
                     train: dict | None = None, keep: int = 2) -> Path:
     "Write `out/ckpt-<step>/` atomically, point `out/latest` at it, keep the newest `keep` checkpoints."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob('.tmp-ckpt-*'): shutil.rmtree(stale, ignore_errors=True)   # left by a killed writer
     final = out / f'ckpt-{step:07d}'
     tmp = Path(tempfile.mkdtemp(prefix='.tmp-ckpt-', dir=out))
     try:
@@ -63,12 +69,12 @@ def save_checkpoint(out, model, step: int, optimizer=None, ema: dict | None = No
             save_file(t, tmp / 'optim.safetensors'); (tmp / 'optim.json').write_text(json.dumps(rest))
         if generator is not None: save_file({'generator': generator.get_state()}, tmp / 'rng.safetensors')
         (tmp / 'config.json').write_text(json.dumps(cfg, indent=1, default=lambda o: f'<{type(o).__name__} object: not recorded>'))
-        if final.exists(): shutil.rmtree(final)
+        if final.exists(): _remove(final)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
     ptr = out / '.latest.tmp'; ptr.write_text(final.name); os.replace(ptr, out / 'latest')
-    for old in sorted(p for p in out.glob('ckpt-*') if p.is_dir())[:-keep]: shutil.rmtree(old, ignore_errors=True)
+    for old in sorted(p for p in out.glob('ckpt-*') if p.is_dir())[:-keep]: _remove(old)
     return final
 
 # %% ../nbs/07_train.ipynb #7

@@ -44,7 +44,9 @@ class CausalBlock(nn.Module):
         else:
             end = int(pos[-1]) + 1
             cache[0][:, :, end - T:end], cache[1][:, :, end - T:end] = k, v
-            a = F.scaled_dot_product_attention(q, cache[0][:, :, :end], cache[1][:, :, :end], is_causal=T > 1)
+            kc, vc = cache[0][:, :, :end], cache[1][:, :, :end]
+            if T == 1: a = torch.softmax(q @ kc.transpose(-1, -2) / math.sqrt(q.shape[-1]), -1) @ vc   # decode: 2 small matmuls beat the fused CPU kernel
+            else: a = F.scaled_dot_product_attention(q, kc, vc, is_causal=True)
         h = h + self.proj(a.transpose(1, 2).reshape(B, T, d))
         return h + self.mlp(self.n2(h))
 
@@ -83,7 +85,8 @@ def _sync(device):
 
 def seconds_per_call(fn, device, min_time: float = 0.5, max_reps: int = 50) -> float:
     "Median wall time of `fn()` after one warm-up call, repeating until `min_time` seconds are spent (at least 3 calls, or 1 if slow)."
-    fn(); _sync(device)
+    t0 = time.perf_counter(); fn(); _sync(device); first = time.perf_counter() - t0
+    if first > 4 * min_time: return first             # one-time costs are negligible next to a call this slow
     times, t_all = [], time.perf_counter()
     while len(times) < max_reps and (time.perf_counter() - t_all < min_time or len(times) < 3):
         t0 = time.perf_counter(); fn(); _sync(device); times.append(time.perf_counter() - t0)

@@ -129,7 +129,9 @@ def init_distributed(device='auto') -> tuple:
     dev = get_device(device)
     if world == 1: return 0, 1, dev
     if dev.type == 'cuda': dev = torch.device('cuda', local); torch.cuda.set_device(dev)
-    if not dist.is_initialized(): dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
+    if not dist.is_initialized():
+        if dev.type == 'cuda': dist.init_process_group('nccl', device_id=dev)
+        else: dist.init_process_group('gloo')
     return dist.get_rank(), dist.get_world_size(), dev
 
 def allreduce_sum_(tensors: list, world: int) -> list:

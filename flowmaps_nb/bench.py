@@ -142,29 +142,38 @@ class SavedBytes:
     def __exit__(self, *exc): self.ctx.__exit__(*exc)
 
 def loss_costs(seq_lens=(64, 256), tokens: int = 2048, K: int = 64, d: int = 128, layers: int = 4, heads: int = 4,
-               losses=('diag', 'psd', 'lsd', 'esd'), device='cpu', min_time: float = 0.5) -> list:
+               losses=('diag', 'psd', 'lsd', 'esd'), device='cpu', min_time: float = 0.5, max_rounds: int = 50) -> list:
     "Seconds per training step (Trainer.train_step: loss, PCGrad, Adam, EMA) and memory of each DFM loss, at fixed batch tokens."
     dev, rows = get_device(device), []
     for L in seq_lens:
         B = max(1, tokens // L)
         data = torch.randint(K, (max(B, 64), L), generator=torch.Generator().manual_seed(0))
+        trs = {}
         for loss in losses:
             torch.manual_seed(0)
-            tr = Trainer(DiscreteFlowMap.for_data(L, K, d=d, layers=layers, heads=heads), data, loss=loss, batch_size=B,
-                         device=dev, progress=False, grad_surgery=True)
-            sec = seconds_per_call(tr.train_step, dev, min_time)
+            trs[loss] = Trainer(DiscreteFlowMap.for_data(L, K, d=d, layers=layers, heads=heads), data, loss=loss, batch_size=B,
+                                device=dev, progress=False, grad_surgery=True)
+            trs[loss].train_step()                                          # warm-up
+        times, t_all = {loss: [] for loss in losses}, time.perf_counter()
+        while len(times[losses[0]]) < max_rounds and (time.perf_counter() - t_all < min_time * len(losses) or len(times[losses[0]]) < 3):
+            for loss, tr in trs.items():                                    # interleaved rounds: a busy spell slows every loss alike
+                _sync(dev); t0 = time.perf_counter(); tr.train_step(); _sync(dev); times[loss].append(time.perf_counter() - t0)
+        for loss, tr in trs.items():
             if dev.type == 'cuda':
-                torch.cuda.reset_peak_memory_stats(dev); tr.train_step(); _sync(dev); mem = torch.cuda.max_memory_allocated(dev)
+                rest = torch.cuda.memory_allocated(dev); torch.cuda.reset_peak_memory_stats(dev)
+                tr.train_step(); _sync(dev); mem = torch.cuda.max_memory_allocated(dev) - rest
             else:
                 with SavedBytes(tr.model) as sb: tr.train_step()
                 mem = sb.bytes
-            rows.append(dict(L=L, batch=B, loss=loss, sec=sec, mem=mem))
+            ts = sorted(times[loss])
+            rows.append(dict(L=L, batch=B, loss=loss, sec=ts[len(ts) // 2], mem=mem, rounds=len(ts)))
+        del trs
     return rows
 
 def loss_table(rows: list, device) -> str:
     "Markdown: ms per step and ratio to the diagonal loss per L, and memory per L."
     lens = sorted({r['L'] for r in rows}); by = {(r['L'], r['loss']): r for r in rows}
-    mem_name = 'peak MB' if get_device(device).type == 'cuda' else 'activations MB'
+    mem_name = 'step peak MB' if get_device(device).type == 'cuda' else 'activations MB'
     lines = ['| loss | ' + ' | '.join(f'L={L} (B={by[(L, rows[0]["loss"])]["batch"]}) ms/step | ×diag | {mem_name}' for L in lens) + ' |',
              '|---|' + '---|---|---|' * len(lens)]
     for loss in dict.fromkeys(r['loss'] for r in rows):

@@ -304,8 +304,8 @@ class Trainer:
         tr.opt.load_state_dict(_optim_join(load_file(ck / 'optim.safetensors', device=str(tr.device)), json.loads((ck / 'optim.json').read_text())))
         tr.gen.set_state(load_file(ck / 'rng.safetensors')['generator'])
         tr.step = tr._good = cfg['step']
-        tr.history = _read_log(out, tr.step) if latest_checkpoint(out) != Path(out) else []
-        if tr.rank == 0 and tr.history is not None and (Path(out) / 'log.jsonl').exists():
-            tmp = Path(out) / '.log.jsonl.tmp'; tmp.write_text(''.join(json.dumps(r) + '\n' for r in tr.history)); os.replace(tmp, Path(out) / 'log.jsonl')
+        tr.history, log = _read_log(out, tr.step), Path(out) / 'log.jsonl'
+        if tr.rank == 0 and log.exists():       # drop the rows a killed run logged after this checkpoint
+            tmp = Path(out) / '.log.jsonl.tmp'; tmp.write_text(''.join(json.dumps(r) + '\n' for r in tr.history)); os.replace(tmp, log)
         if tr.world > 1: dist.barrier()
         return tr

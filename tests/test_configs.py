@@ -47,5 +47,12 @@ def test_toy_config_runs_with_overrides(tmp_path, capsys):
     "The Shakespeare config trains as shipped, shrunk from the command line (command-line options win)."
     argv = ['--config', str(ROOT / 'configs' / 'shakespeare_cpu.json'), '--out', str(tmp_path / 'run'), '--diag-steps', '2', '--steps', '2',
             '--seq-len', '16', '--d', '16', '--layers', '1', '--batch-size', '4', '--no-progress', '--data', str(ROOT / 'data' / 'shakespeare.txt')]
-    assert _run(_train, argv) == 0
+    assert _run(_train, [*argv, '--accum', '2', '--amp', 'bf16', '--grad-checkpoint']) == 0
     assert 'trained dfm/psd for 2 steps' in capsys.readouterr().out
+    from flowmaps_nb.train import read_config
+    for stage in ('run/diag', 'run'):                                      # both stages got the scale options
+        args = read_config(tmp_path / stage)[1]['train']
+        assert (args['shards'], args['amp'], args['grad_checkpoint']) == (2, 'bf16', True), args
+    assert _run(_train, ['dfm', '--out', str(tmp_path / 'run'), '--steps', '3', '--resume', '--no-progress']) == 0
+    assert 'trained dfm/psd for 3 steps' in capsys.readouterr().out
+    assert read_config(tmp_path / 'run')[1]['train']['shards'] == 2     # resumed with the recorded shards (accum 2)

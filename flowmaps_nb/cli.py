@@ -56,9 +56,10 @@ def scale_kw(a, resume: bool = False) -> dict:
     if a.grad_checkpoint or not resume: kw['grad_checkpoint'] = a.grad_checkpoint
     return kw
 
-def expand_config(argv: list | None, parser: argparse.ArgumentParser, kinds=('flow', 'mfm', 'dfm')) -> list:
+def expand_config(argv: list | None, parser: argparse.ArgumentParser) -> list:
     "argv with `--config FILE` replaced by the file's options, placed right after the kind (so later options override)."
     argv = list(sys.argv[1:] if argv is None else argv)
+    kinds = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices   # kind -> its parser
     at = [i for i, x in enumerate(argv) if x == '--config' or x.startswith('--config=')]
     if not at: return argv
     i = at[0]
@@ -75,7 +76,7 @@ def expand_config(argv: list | None, parser: argparse.ArgumentParser, kinds=('fl
         if kind not in (None, argv[0]): raise FlowMapsError(f"{path} is a {kind!r} config but the command line asks for {argv[0]!r}")
         kind = argv.pop(0)
     if kind not in kinds: raise FlowMapsError(f"{path}: give the model kind ({', '.join(kinds)}) on the command line or as \"kind\"")
-    known = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[kind]._option_string_actions
+    known = kinds[kind]._option_string_actions
     toks = []
     for k, v in cfg.items():
         if k.startswith('_') or v is None or v is False: continue

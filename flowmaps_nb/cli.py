@@ -14,6 +14,9 @@ from .flowmap import FlowMap
 from .discrete import DiscreteFlowMap, DFM_LOSSES
 from .losses import LOSSES
 from .meta import MetaFlowMap, MFM_LOSSES
+from .metadiscrete import MetaDiscreteFlowMap, MDFM_LOSSES
+from .textrewards import as_state_reward, text_quality
+from .evaluate import unigram_entropy
 from .steering import METHODS, steer, load_reward, check_reward
 from .metrics import sliced_w2, energy_distance, noise_floor
 from .train import Trainer, latest_checkpoint, load, read_config
@@ -114,27 +117,32 @@ def train_parser() -> argparse.ArgumentParser:
     m = sub.add_parser('mfm', parents=[common, cont], help='meta flow map: one-call posterior sampler p(x1 | x_t) and base flow')
     m.add_argument('--loss', default='psd', choices=sorted(MFM_LOSSES), help='inner consistency loss (fm: diagonal only)')
     m.add_argument('--p-uncond', type=float, default=0.1, help='probability of the uninformative context t = 0')
-    d = sub.add_parser('dfm', parents=[common], help='discrete flow map on character sequences (text)')
-    d.add_argument('--data', help='UTF-8 text file (default on --resume: the file it was trained on)')
-    d.add_argument('--lines', action='store_true', help='every non-empty line is one sequence (all of length --seq-len)')
-    d.add_argument('--seq-len', type=int, help='sequence length L (required unless --resume)')
+    disc = argparse.ArgumentParser(add_help=False)     # options of the discrete kinds (dfm, mdfm)
+    disc.add_argument('--data', help='UTF-8 text file (default on --resume: the file it was trained on)')
+    disc.add_argument('--lines', action='store_true', help='every non-empty line is one sequence (all of length --seq-len)')
+    disc.add_argument('--seq-len', type=int, help='sequence length L (required unless --resume)')
+    disc.add_argument('--diag-steps', type=int, default=2000, help='stage 1: diagonal cross-entropy steps')
+    disc.add_argument('--net', default='dit', choices=['dit', 'seqmlp'])
+    disc.add_argument('--d', type=int, default=128, help='transformer width (dit) / hidden width (seqmlp)')
+    disc.add_argument('--layers', type=int, default=4, help='transformer blocks (dit) / residual blocks (seqmlp)')
+    disc.add_argument('--heads', type=int, default=4)
+    disc.add_argument('--lam', type=float, default=0.9, help='mix λ of the argmax-linear schedule')
+    disc.add_argument('--no-grad-surgery', action='store_true')
+    d = sub.add_parser('dfm', parents=[common, disc], help='discrete flow map on character sequences (text)')
     d.add_argument('--loss', default='psd', choices=list(DFM_LOSSES))
-    d.add_argument('--diag-steps', type=int, default=2000, help='stage 1: diagonal cross-entropy steps')
-    d.add_argument('--net', default='dit', choices=['dit', 'seqmlp'])
-    d.add_argument('--d', type=int, default=128, help='transformer width (dit) / hidden width (seqmlp)')
-    d.add_argument('--layers', type=int, default=4, help='transformer blocks (dit) / residual blocks (seqmlp)')
-    d.add_argument('--heads', type=int, default=4)
-    d.add_argument('--lam', type=float, default=0.9, help='mix λ of the argmax-linear schedule')
-    d.add_argument('--no-grad-surgery', action='store_true')
+    md = sub.add_parser('mdfm', parents=[common, disc], help='meta discrete flow map: one-call posterior sequences p(x1 | x_t) and base DFM')
+    md.add_argument('--loss', default='psd', choices=list(MDFM_LOSSES), help='inner consistency loss (diag: diagonal only)')
+    md.add_argument('--p-uncond', type=float, default=0.1, help='probability of the uninformative context t = 0')
     return p
 
-KIND_DEFAULTS = {'flow': dict(batch_size=256, lr=1e-3), 'mfm': dict(batch_size=512, lr=1e-3), 'dfm': dict(batch_size=128, lr=5e-4)}
+KIND_DEFAULTS = {'flow': dict(batch_size=256, lr=1e-3), 'mfm': dict(batch_size=512, lr=1e-3), 'dfm': dict(batch_size=128, lr=5e-4),
+                 'mdfm': dict(batch_size=128, lr=5e-4)}
 
 def _train(argv):
     p = train_parser(); a = p.parse_args(expand_config(argv, p))
     for k, v in KIND_DEFAULTS[a.kind].items():   # per kind (argparse shares parent options, so set_defaults would leak)
         if getattr(a, k) is None: setattr(a, k, v)
-    return (_train_dfm if a.kind == 'dfm' else _train_flow)(a)   # flow and mfm share one path
+    return (_train_dfm if a.kind in ('dfm', 'mdfm') else _train_flow)(a)   # flow and mfm share one path, dfm and mdfm another
 
 def _train_flow(a):
     if a.steps < 1: raise FlowMapsError(f"--steps must be positive, got {a.steps}")
@@ -189,15 +197,21 @@ def _train_dfm(a):
         meta = dict(data=str(a.data), lines=a.lines, seq_len=a.seq_len)
         seed_everything(a.seed)
         net_kw = dict(d=a.d, layers=a.layers, heads=a.heads) if a.net == 'dit' else dict(hidden=a.d, depth=a.layers)
-        model = DiscreteFlowMap.for_data(a.seq_len, len(vocab), net=a.net, param='euclidean' if a.loss == 'euclidean' else 'simplex',
-                                         vocab=vocab, lam=a.lam, **net_kw)
-        tr1 = Trainer(model, data, loss='diag', lr=a.lr, batch_size=a.batch_size, seed=a.seed, out=stage1 if two_stage else out,
+        if a.kind == 'mdfm':
+            if not 0 <= a.p_uncond <= 1: raise FlowMapsError(f"--p-uncond must lie in [0, 1], got {a.p_uncond}")
+            model = MetaDiscreteFlowMap.for_data(a.seq_len, len(vocab), net=a.net, vocab=vocab, lam=a.lam, **net_kw)
+            opts = dict(p_uncond=a.p_uncond)
+        else:
+            model = DiscreteFlowMap.for_data(a.seq_len, len(vocab), net=a.net, param='euclidean' if a.loss == 'euclidean' else 'simplex',
+                                             vocab=vocab, lam=a.lam, **net_kw)
+            opts = {}
+        tr1 = Trainer(model, data, loss='diag', loss_opts=opts, lr=a.lr, batch_size=a.batch_size, seed=a.seed, out=stage1 if two_stage else out,
                       ckpt_every=a.ckpt_every, meta=meta, **common, **scale_kw(a))
         print(f"{len(data)} sequences of length {a.seq_len}, vocabulary of {len(vocab)}; model {sum(p.numel() for p in model.parameters()):,} parameters", file=sys.stderr)
     tr1.fit(a.diag_steps)
     if not two_stage: return _report_dfm(tr1, out)
-    student = DiscreteFlowMap.from_config(tr1.model.config()); student.load_state_dict(tr1.model.state_dict())
-    tr = Trainer(student, data, loss=a.loss, lr=a.lr, batch_size=a.batch_size, seed=a.seed + 1, out=out, ckpt_every=a.ckpt_every,
+    student = type(tr1.model).from_config(tr1.model.config()); student.load_state_dict(tr1.model.state_dict())
+    tr = Trainer(student, data, loss=a.loss, loss_opts=tr1.loss_opts, lr=a.lr, batch_size=a.batch_size, seed=a.seed + 1, out=out, ckpt_every=a.ckpt_every,
                  meta=tr1.meta, grad_surgery=not a.no_grad_surgery, **common, **{**scale_kw(a), 'accum': tr1.accum, 'amp': tr1.amp, 'grad_checkpoint': tr1.grad_checkpoint})
     tr.ema = {k: v.clone() for k, v in tr1.ema.items()}
     tr.fit(a.steps)
@@ -205,7 +219,7 @@ def _train_dfm(a):
 
 def _report_dfm(tr, out):
     last = tr.history[-1]
-    if tr.rank == 0: print(f"trained dfm/{tr.loss_name} for {tr.step} steps on {tr.device}; " + ', '.join(f'{k} {v:.4f}' for k, v in last.items() if k not in ('step', 'time'))
+    if tr.rank == 0: print(f"trained {tr.model.kind}/{tr.loss_name} for {tr.step} steps on {tr.device}; " + ', '.join(f'{k} {v:.4f}' for k, v in last.items() if k not in ('step', 'time'))
           + f"; checkpoint {latest_checkpoint(out)}")
 
 def train_main(argv=None): sys.exit(_run(_train, argv))
@@ -234,7 +248,7 @@ def _sample(argv):
     out = Path(a.out)
     dev = get_device(a.device)
     model = load(a.ckpt, ema=not a.no_ema, device=dev)
-    want = '.txt' if model.kind == 'dfm' else '.npy'
+    want = '.txt' if model.kind in ('dfm', 'mdfm') else '.npy'
     if out.suffix != want: raise FlowMapsError(f"--out must end in {want} for a {model.kind!r} model, got {out.name}")
     g = torch.Generator(dev).manual_seed(a.seed)
     t0 = time.time()
@@ -242,7 +256,7 @@ def _sample(argv):
     x = torch.cat(xs)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + '.tmp' + out.suffix)
-    if model.kind == 'dfm': tmp.write_text(''.join(escape_line(line) + '\n' for line in model.decode(x)))
+    if model.kind in ('dfm', 'mdfm'): tmp.write_text(''.join(escape_line(line) + '\n' for line in model.decode(x)))
     else: np.save(tmp, x.numpy())
     tmp.replace(out)
     print(f"wrote {x.shape[0]} samples of shape {tuple(x.shape[1:])} to {out} ({a.method}, nfe={a.nfe}, {time.time() - t0:.2f}s)")
@@ -252,18 +266,21 @@ def sample_main(argv=None): sys.exit(_run(_sample, argv))
 # %% ../nbs/09_cli.ipynb #fc4d1291
 def steer_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='flowmaps_steer', description='Sample a trained model steered toward p·exp(λ r) for a reward r.')
-    p.add_argument('ckpt', help='training output folder or checkpoint folder (mfm; flow for dps/smc/best-of-n/none)')
-    p.add_argument('--reward', required=True, help='FILE.py:FUNC, a function of a batch [B, ...] returning B log-rewards')
+    p.add_argument('ckpt', help='training output folder or checkpoint folder (mfm, mdfm; flow, dfm for dps/smc/best-of-n/none)')
+    p.add_argument('--reward', required=True, help='FILE.py:FUNC: a function of a batch [B, ...] (text models: of a list of strings) returning B log-rewards')
     p.add_argument('--method', default='mfm-gf', choices=list(METHODS))
     p.add_argument('--n', type=int, default=1000, help='samples to write')
     p.add_argument('--n-mc', type=int, default=16, help='posterior draws per step (mfm-g, mfm-gf, search), candidates (best-of-n), particles (smc)')
     p.add_argument('--particles', type=int, default=4, help='search: particles per output')
     p.add_argument('--steps', type=int, default=100, help='Euler steps K from t0 to 1')
     p.add_argument('--scale', type=float, default=1.0, help='λ in the target p·exp(λ r) (1: the exact tilted distribution)')
-    p.add_argument('--sde', action='store_true', help='steered SDE instead of the probability-flow ODE')
+    p.add_argument('--sde', nargs='?', const='em', default=False, choices=['em', 'ancestral'],
+                   help='steered SDE instead of the probability-flow ODE: em (Euler–Maruyama, the default) or ancestral (exact Gaussian-bridge steps)')
+    p.add_argument('--inner-nfe', type=int, default=1, help='inner jumps per posterior draw (mfm-g, mfm-gf, search)')
+    p.add_argument('--quality', action='store_true', help='text models: also print the generative perplexity under data/judge_char')
     p.add_argument('--renorm', action='store_true', help='rescale the steering term to the norm of the base drift')
     p.add_argument('--max-gain', type=float, help='cap (1 − t)/t in the gradient methods (mfm-g, dps)')
-    p.add_argument('--out', required=True, help='.npy file to write [n, ...]')
+    p.add_argument('--out', required=True, help='.npy file to write [n, ...] (text models: .txt, one sequence per line)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--device', default='auto')
     p.add_argument('--no-ema', action='store_true')
@@ -273,24 +290,36 @@ def steer_parser() -> argparse.ArgumentParser:
 def _steer(argv):
     a = steer_parser().parse_args(argv)
     out = Path(a.out)
-    if out.suffix != '.npy': raise FlowMapsError(f"--out must end in .npy, got {out.name}")
     if a.n < 1 or a.chunk < 1: raise FlowMapsError(f"--n must be a positive integer, got {a.n} (and --chunk {a.chunk})")
-    reward = load_reward(a.reward)
+    if a.inner_nfe < 1: raise FlowMapsError(f"--inner-nfe must be a positive integer, got {a.inner_nfe}")
     dev = get_device(a.device)
     model = load(a.ckpt, ema=not a.no_ema, device=dev)
-    if model.kind not in ('flow', 'mfm'): raise FlowMapsError(f"flowmaps_steer runs on continuous models (flow, mfm), not {model.kind!r}")
+    if model.kind not in ('flow', 'mfm', 'dfm', 'mdfm'): raise FlowMapsError(f"flowmaps_steer runs on flow, mfm, dfm and mdfm models, not {model.kind!r}")
+    text = model.kind in ('dfm', 'mdfm')
+    want = '.txt' if text else '.npy'
+    if out.suffix != want: raise FlowMapsError(f"--out must end in {want} for a {model.kind} model, got {out.name}")
+    reward = load_reward(a.reward)
+    if text: reward = as_state_reward(reward, model.vocab)
     g = torch.Generator(dev).manual_seed(a.seed)
     t0, xs, rs = time.time(), [], []
     for i in range(0, a.n, a.chunk):
         x, info = steer(model, reward, a.method, n=min(a.chunk, a.n - i), n_mc=a.n_mc, steps=a.steps, scale=a.scale, sde=a.sde,
-                        renorm=a.renorm, max_gain=a.max_gain, particles=a.particles, generator=g)
+                        renorm=a.renorm, max_gain=a.max_gain, particles=a.particles, generator=g, inner_nfe=a.inner_nfe)
         with torch.no_grad(): rs.append(check_reward(reward, x).cpu())
         xs.append(x.detach().cpu())
     x = torch.cat(xs)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + '.tmp.npy'); np.save(tmp, x.numpy()); tmp.replace(out)
-    print(f"wrote {x.shape[0]} samples of shape {tuple(x.shape[1:])} to {out} ({a.method}, K={a.steps}, N={a.n_mc}, λ={a.scale}); "
-          f"NFE per sample {info['nfe']}; mean reward {torch.cat(rs).mean():.4f}; {time.time() - t0:.1f}s")
+    tmp = out.with_name(out.stem + '.tmp' + want)
+    if text:
+        texts = model.decode(x.argmax(-1))
+        tmp.write_text(''.join(escape_line(line) + '\n' for line in texts))
+        quality = f"; unigram entropy {unigram_entropy(texts):.3f}"
+        if a.quality: quality += f"; gen. perplexity {text_quality(texts)['ppl']:.1f}"
+    else: np.save(tmp, x.numpy()); quality = ''
+    tmp.replace(out)
+    what = f"{x.shape[0]} sequences" if text else f"{x.shape[0]} samples of shape {tuple(x.shape[1:])}"
+    print(f"wrote {what} to {out} ({a.method}, K={a.steps}, N={a.n_mc}, λ={a.scale}); "
+          f"NFE per sample {info['nfe']}; mean reward {torch.cat(rs).mean():.4f}{quality}; {time.time() - t0:.1f}s")
 
 def steer_main(argv=None): sys.exit(_run(_steer, argv))
 

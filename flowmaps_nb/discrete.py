@@ -57,7 +57,7 @@ class DiscreteFlowMap(nn.Module):
         self.net, self.L, self.K, self.param, self.sigma, self.lam = net, L, K, param, sigma, lam
         self.vocab = list(vocab) if vocab is not None else None
         self.schedule = ArgmaxSchedule(K, sigma, lam)
-        self.data_shape = (L,)
+        self.data_shape, self.state_shape = (L,), (L, K)   # tokens [L]; states on the simplex [L, K]
     def config(self) -> dict:
         return dict(net=self.net.config, L=self.L, K=self.K, param=self.param, sigma=self.sigma, lam=self.lam, vocab=self.vocab)
     @classmethod

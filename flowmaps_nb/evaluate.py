@@ -16,8 +16,9 @@ from .core import FlowMapsError, get_device, load_weights_folder, seed_everythin
 from .data import data_dir
 
 # %% auto #0
-__all__ = ['MarkovChain', 'independent_positions_tv', 'Vocab', 'load_corpus', 'split_corpus', 'random_windows', 'CharTransformer',
-           'train_judge', 'save_judge', 'load_judge', 'gen_perplexity', 'unigram_entropy']
+__all__ = ['MarkovChain', 'expected_tv_floor', 'independent_positions_tv', 'Vocab', 'load_corpus', 'split_corpus',
+           'random_windows', 'CharTransformer', 'train_judge', 'save_judge', 'load_judge', 'gen_perplexity',
+           'unigram_entropy']
 
 # %% ../nbs/14_evaluate.ipynb #6
 def _check_seqs(seqs, K: int, L: int, name: str = 'samples') -> torch.Tensor:
@@ -109,13 +110,8 @@ class MarkovChain:
         return self.tv_distance(self.sample(n, torch.Generator().manual_seed(seed)))
 
     def expected_noise_floor(self, n: int) -> float:
-        "Exact expectation of `noise_floor(n)`: ½ Σ_x E|p̂(x) − p(x)| by de Moivre's binomial mean absolute deviation."
-        p = self.enumerate()[1]
-        p = p[(p > 0) & (p < 1)]
-        m = torch.floor(n * p)
-        lg = lambda z: torch.lgamma(torch.as_tensor(z, dtype=torch.float64))
-        log_mad = math.log(2) + (m + 1).log() + lg(n + 1.) - lg(m + 2) - lg(n - m) + (m + 1) * p.log() + (n - m) * torch.log1p(-p)
-        return (log_mad.exp().sum() / (2 * n)).item()
+        "Exact expectation of `noise_floor(n)` (see `expected_tv_floor`)."
+        return expected_tv_floor(self.enumerate()[1], n)
 
     def invalid_fraction(self, samples: torch.Tensor) -> float:
         "Fraction of samples the chain can never emit (probability 0)."
@@ -128,6 +124,15 @@ class MarkovChain:
         return math.inf if not ok.any() else (-lp[ok].mean() / self.L).item()
 
 # %% ../nbs/14_evaluate.ipynb #8
+def expected_tv_floor(probs: torch.Tensor, n: int) -> float:
+    "E[½ Σ_x |p̂(x) − p(x)|] for the empirical p̂ of n exact draws from `probs`: de Moivre's binomial mean absolute deviation."
+    p = torch.as_tensor(probs, dtype=torch.float64)
+    p = p[(p > 0) & (p < 1)]
+    m = torch.floor(n * p)
+    lg = lambda z: torch.lgamma(torch.as_tensor(z, dtype=torch.float64))
+    log_mad = math.log(2) + (m + 1).log() + lg(n + 1.) - lg(m + 2) - lg(n - m) + (m + 1) * p.log() + (n - m) * torch.log1p(-p)
+    return (log_mad.exp().sum() / (2 * n)).item()
+
 def independent_positions_tv(chain: MarkovChain) -> float:
     "Exact TV between the chain and the product of its per-position marginals (positions drawn independently)."
     seqs, p = chain.enumerate()

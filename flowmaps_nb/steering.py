@@ -8,8 +8,8 @@ import torch
 from .core import FlowMapsError, check_finite, check_shape
 
 # %% auto #0
-__all__ = ['METHODS', 'check_reward', 'GaussianObservation', 'ClassMixture', 'load_reward', 'value_estimate', 'steering_term',
-           'steer']
+__all__ = ['METHODS', 'check_reward', 'GaussianObservation', 'ClassMixture', 'load_reward', 'state_shape', 'value_estimate',
+           'steering_term', 'steering_times', 'steer', 'ancestral_step']
 
 # %% ../nbs/19_steering.ipynb #e263f5a6
 def check_reward(reward, x: torch.Tensor) -> torch.Tensor:
@@ -64,27 +64,37 @@ def load_reward(spec: str):
 # %% ../nbs/19_steering.ipynb #009c2757
 METHODS = ('none', 'mfm-g', 'mfm-gf', 'dps', 'best-of-n', 'smc', 'search')
 
-def _draw(model, x, t, n, generator):
+def _draw(model, x, t, n, generator, nfe=1):
     if not callable(getattr(model, 'sample_posterior', None)):
         raise FlowMapsError(f"this method needs a model with sample_posterior (a meta flow map); {type(model).__name__} has none: use dps, smc, best-of-n or none")
-    return model.sample_posterior(x, t, n, generator=generator)
+    if not isinstance(nfe, int) or nfe < 1: raise FlowMapsError(f"inner_nfe must be a positive integer, got {nfe!r}")
+    return model.sample_posterior(x, t, n, generator=generator) if nfe == 1 else model.sample_posterior(x, t, n, nfe=nfe, generator=generator)
 
-def value_estimate(model, reward, x: torch.Tensor, t: float, n: int = 16, scale: float = 1., generator=None) -> torch.Tensor:
+def _sigma(model) -> float:
+    "The base noise std σ of a model (1 unless it declares a numeric `sigma`, as discrete flow maps do)."
+    s = getattr(model, 'sigma', 1.0)
+    return float(s) if isinstance(s, (int, float)) else 1.0
+
+def state_shape(model) -> tuple:
+    "Per-sample shape of the states the sampler moves: `state_shape` if the model has one, else `data_shape`."
+    return tuple(getattr(model, 'state_shape', model.data_shape))
+
+def value_estimate(model, reward, x: torch.Tensor, t: float, n: int = 16, scale: float = 1., generator=None, inner_nfe: int = 1) -> torch.Tensor:
     "V̂_t(x) = logsumexp_i λ r(x₁ⁱ) − log n over n posterior draws per row: [B]."
-    draws = _draw(model, x, t, n, generator)
+    draws = _draw(model, x, t, n, generator, inner_nfe)
     r = check_reward(reward, draws.flatten(0, 1)).reshape(x.shape[0], n)
     return torch.logsumexp(scale * r, 1) - math.log(n)
 
 def steering_term(model, reward, x: torch.Tensor, t: float, method: str = 'mfm-gf', n: int = 16, scale: float = 1.,
-                  generator=None, max_gain: float | None = None) -> torch.Tensor:
+                  generator=None, max_gain: float | None = None, inner_nfe: int = 1) -> torch.Tensor:
     "An estimate of (σ_t²/2)∇V_t(x) by `method` (`none`, `mfm-g`, `mfm-gf`, `dps`); `max_gain` caps (1 − t)/t."
     t = float(t)
     if not 0 < t < 1: raise FlowMapsError(f"steering needs 0 < t < 1, got {t}")
-    gain = (1 - t) / t if max_gain is None else min((1 - t) / t, max_gain)
+    gain = ((1 - t) / t if max_gain is None else min((1 - t) / t, max_gain)) * _sigma(model) ** 2
     if method == 'none': return torch.zeros_like(x)
     if method == 'mfm-gf':
         with torch.no_grad():
-            draws = _draw(model, x, t, n, generator)
+            draws = _draw(model, x, t, n, generator, inner_nfe)
             w = torch.softmax(scale * check_reward(reward, draws.flatten(0, 1)).reshape(x.shape[0], n), 1)
             w = w.reshape(*w.shape, *[1] * (draws.ndim - 2))
             return ((w * draws).sum(1) - draws.mean(1)) / (1 - t)
@@ -92,7 +102,7 @@ def steering_term(model, reward, x: torch.Tensor, t: float, method: str = 'mfm-g
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         try:
-            if method == 'mfm-g': v = value_estimate(model, reward, xg, t, n, scale, generator)
+            if method == 'mfm-g': v = value_estimate(model, reward, xg, t, n, scale, generator, inner_nfe)
             else: v = scale * check_reward(reward, xg + (1 - t) * model.velocity(xg, t))
         except FlowMapsError as e:
             if 'requires grad' not in str(e): raise
@@ -103,8 +113,15 @@ def steering_term(model, reward, x: torch.Tensor, t: float, method: str = 'mfm-g
 
 # %% ../nbs/19_steering.ipynb #e0ef0789
 def _noise(model, n, generator, dev):
+    "n draws of the base noise σξ in the model's state shape."
     gdev = generator.device if generator is not None else dev
-    return torch.randn(n, *model.data_shape, generator=generator, device=gdev).to(dev)
+    return _sigma(model) * torch.randn(n, *state_shape(model), generator=generator, device=gdev).to(dev)
+
+def steering_times(model, steps: int, t0: float) -> list:
+    "K + 1 times from t0 to 1: uniform, or on the model's `schedule` (discrete flow maps) mapped into [t0, 1]."
+    u = torch.linspace(0, 1, steps + 1, dtype=torch.float64)
+    if callable(getattr(model, 'schedule', None)): u = model.schedule(u).double()
+    return (t0 + (1 - t0) * u).tolist()
 
 def _device(model):
     return getattr(model, 'device', torch.device('cpu'))
@@ -115,39 +132,40 @@ def _best(x, r, groups):
     return x.reshape(groups, r.shape[1], *x.shape[1:])[torch.arange(groups), idx], r.max(1).values
 
 def steer(model, reward, method: str = 'mfm-gf', n: int = 64, n_mc: int = 16, steps: int = 100, scale: float = 1.,
-          sde: bool = False, renorm: bool = False, t0: float = 0.01, max_gain: float | None = None, particles: int = 4,
-          generator=None, x0=None, return_traj: bool = False):
+          sde: bool | str = False, renorm: bool = False, t0: float = 0.01, max_gain: float | None = None, particles: int = 4,
+          generator=None, x0=None, return_traj: bool = False, inner_nfe: int = 1):
     "n samples steered toward p·exp(λ r) by `method`; returns (samples [n, ...], info dict with the exact NFE per sample)."
     if method not in METHODS: raise FlowMapsError(f"unknown steering method {method!r}; choose one of {', '.join(METHODS)}")
-    for name, v in [('n', n), ('n_mc', n_mc), ('steps', steps), ('particles', particles)]:
+    for name, v in [('n', n), ('n_mc', n_mc), ('steps', steps), ('particles', particles), ('inner_nfe', inner_nfe)]:
         if not isinstance(v, int) or v < 1: raise FlowMapsError(f"{name} must be a positive integer, got {v!r}")
     if not (math.isfinite(scale) and scale > 0): raise FlowMapsError(f"scale λ must be positive and finite, got {scale}")
     if not 0 < t0 < 1: raise FlowMapsError(f"t0 must lie in (0, 1), got {t0}")
     dev = _device(model)
-    times = torch.linspace(t0, 1, steps + 1).tolist()
-    info = dict(method=method, steps=steps, n_mc=n_mc, scale=scale, sde=sde)
-    if method == 'search': return _search(model, reward, n, particles, n_mc, times, generator, dev, info)
+    times = steering_times(model, steps, t0)
+    info = dict(method=method, steps=steps, n_mc=n_mc, scale=scale, sde=_sde_mode(model, sde, method), inner_nfe=inner_nfe)
+    if method == 'search': return _search(model, reward, n, particles, n_mc, times, generator, dev, info, inner_nfe)
     rows = n * n_mc if method in ('best-of-n', 'smc') else n
     if x0 is not None:
         if x0.shape[0] != rows: raise FlowMapsError(f"x0 must have {rows} rows for method {method!r}, got {x0.shape[0]}")
-        x = check_finite(check_shape(x0.to(dev), model.data_shape, 'x0'), 'x0')
+        x = check_finite(check_shape(x0.to(dev), state_shape(model), 'x0'), 'x0')
     else: x = _noise(model, rows, generator, dev)
     traj = [x]
-    use_sde = sde or method == 'smc'
+    sde = _sde_mode(model, sde, method)
     if method == 'smc':
         with torch.no_grad(): v_prev = scale * check_reward(reward, x + (1 - times[0]) * model.velocity(x, times[0])).reshape(n, n_mc)
         logw = v_prev.clone()                                   # first target: p_{t0}(x) exp(V_{t0}(x))
     for k, (t, t_next) in enumerate(zip(times[:-1], times[1:])):
         dt = t_next - t
         with torch.no_grad(): b = model.velocity(x, t)
-        g = steering_term(model, reward, x, t, method, n_mc, scale, generator, max_gain) if method in ('mfm-g', 'mfm-gf', 'dps') else torch.zeros_like(x)
+        g = steering_term(model, reward, x, t, method, n_mc, scale, generator, max_gain, inner_nfe) if method in ('mfm-g', 'mfm-gf', 'dps') else torch.zeros_like(x)
         if renorm and method != 'none':
             gn, bn = g.flatten(1).norm(dim=1), b.flatten(1).norm(dim=1)
             g = g * (bn / gn.clamp_min(1e-12)).reshape(-1, *[1] * (g.ndim - 1))
         with torch.no_grad():
-            if use_sde:
+            if sde == 'em':
                 noise = _noise(model, x.shape[0], generator, dev)
-                x = x + dt * (2 * b - x / t + 2 * g) + math.sqrt(2 * (1 - t) / t * dt) * noise
+                x = x + dt * (2 * b - x / t + 2 * g) + math.sqrt(2 * (1 - t) / t * dt) * noise   # noise has std σ
+            elif sde == 'ancestral': x = ancestral_step(x, x + (1 - t) * (b + g), t, t_next, _sigma(model), _noise(model, x.shape[0], generator, dev))
             else: x = x + dt * (b + g)
             if method == 'smc':                                 # a particle that blew up is killed (weight 0) and resampled away
                 dead = _blown_up(x); x = _zero_rows(x, dead)
@@ -169,8 +187,24 @@ def steer(model, reward, method: str = 'mfm-gf', n: int = 64, n_mc: int = 16, st
         idx = torch.multinomial(torch.softmax(logw, 1), 1, generator=_gen_on(generator, dev)).squeeze(1)
         x = x.reshape(n, n_mc, *x.shape[1:])[torch.arange(n), idx.to(dev)]
         info['nfe'] = 2 * n_mc * K
-    else: info['nfe'] = {'none': K, 'mfm-gf': K + 2 * n_mc * K, 'mfm-g': K + 4 * n_mc * K, 'dps': 4 * K}[method]
+    else: info['nfe'] = {'none': K, 'mfm-gf': K + 2 * n_mc * inner_nfe * K, 'mfm-g': K + 4 * n_mc * inner_nfe * K, 'dps': 4 * K}[method]
     return (x, info, torch.stack(traj, 1)) if return_traj else (x, info)
+
+def _sde_mode(model, sde, method) -> str:
+    "'ode', 'em' (Euler–Maruyama) or 'ancestral'; SMC needs noise: EM by default, ancestral on models with a schedule."
+    modes = {False: 'ode', None: 'ode', True: 'em', 'ode': 'ode', 'em': 'em', 'ancestral': 'ancestral'}
+    if not isinstance(sde, (bool, str, type(None))) or sde not in modes: raise FlowMapsError(f"sde must be False, True, 'em' or 'ancestral', got {sde!r}")
+    mode = modes[sde]
+    if method == 'smc' and mode == 'ode': mode = 'ancestral' if callable(getattr(model, 'schedule', None)) else 'em'
+    return mode
+
+def ancestral_step(x, x1_hat, t: float, t_next: float, sigma: float, noise):
+    "Draw x_{t'} ~ q(x_{t'} | x_t = x, x₁ = x̂₁) for x_t = t x₁ + (1 − t)σξ (noise has std σ): the exact Gaussian bridge step."
+    s, s_next = (1 - t) * sigma, (1 - t_next) * sigma
+    if s_next <= 0: return x1_hat
+    a = t / t_next; c2 = s ** 2 - a ** 2 * s_next ** 2             # x_t = a x_{t'} + c z given x₁
+    var = 1 / (1 / s_next ** 2 + a ** 2 / c2)
+    return var * (t_next * x1_hat / s_next ** 2 + a * x / c2) + math.sqrt(var) / sigma * noise
 
 def _blown_up(z):
     "Rows of `z` that are non-finite or absurdly large."
@@ -195,13 +229,13 @@ def _resample(x, logw, v_prev, generator):
     logw = torch.where(low[:, None], torch.zeros_like(logw), logw)
     return x[flat], logw, v_prev.flatten()[flat].reshape(n, P)
 
-def _search(model, reward, n, M, N, times, generator, dev, info):
+def _search(model, reward, n, M, N, times, generator, dev, info, inner_nfe=1):
     "MFM-Search: keep each particle's best posterior draw, renoise it to the next time; return the best draw seen."
     x = _noise(model, n * M, generator, dev)
     best_x, best_r = None, None
     with torch.no_grad():
         for t, t_next in zip(times[:-1], times[1:]):
-            draws = _draw(model, x, t, N, generator).flatten(0, 1)
+            draws = _draw(model, x, t, N, generator, inner_nfe).flatten(0, 1)
             r = check_reward(reward, draws)
             x1, r1 = _best(draws, r, n * M)                     # best draw per particle
             xo, ro = _best(x1, r1, n)                           # best per output
@@ -210,5 +244,5 @@ def _search(model, reward, n, M, N, times, generator, dev, info):
                 better = ro > best_r
                 best_x = torch.where(better.reshape(-1, *[1] * (xo.ndim - 1)), xo, best_x); best_r = torch.maximum(ro, best_r)
             x = t_next * x1 + (1 - t_next) * _noise(model, n * M, generator, dev)
-    info.update(nfe=2 * M * N * (len(times) - 1), particles=M)
+    info.update(nfe=2 * M * N * inner_nfe * (len(times) - 1), particles=M)
     return best_x, info

@@ -2,15 +2,17 @@
 
 # %% ../nbs/22_widgets.ipynb #1876bbbf
 from __future__ import annotations
-import time
+import html, time
 import torch
 import ipywidgets as W
 import plotly.graph_objects as go
 from .core import FlowMapsError
 from .steering import steer, check_reward
+from .textrewards import steer_text, text_quality
+from .evaluate import unigram_entropy
 
 # %% auto #0
-__all__ = ['SteeringDashboard', 'PosteriorExplorer']
+__all__ = ['SteeringDashboard', 'PosteriorExplorer', 'TextSteeringDashboard']
 
 # %% ../nbs/22_widgets.ipynb #ca1863ed
 def _tile(x: torch.Tensor, nrow: int) -> torch.Tensor:
@@ -119,6 +121,58 @@ class PosteriorExplorer:
         self.readout.value = f"x_t = ({x:.2f}, {y:.2f}), t = {t:.2f}: {self.n} draws, one network call each"
 
     def widget(self) -> W.Widget: return W.VBox([self.t, self.fig, self.readout])
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget())
+
+# %% ../nbs/22_widgets.ipynb #2d58b93d
+class TextSteeringDashboard:
+    "Controls (method, reward, λ, N, steps, seed) → `steer_text` → decoded samples with rewards, and a quality readout."
+    METHODS = ('none', 'mfm-gf', 'mfm-g', 'smc', 'best-of-n')
+    def __init__(self, model, rewards: dict, n: int = 12, method: str = 'mfm-gf', scale: float = 1., n_mc: int = 8, steps: int = 20,
+                 seed: int = 0, judge=None, show: int = 12):
+        if not rewards: raise FlowMapsError("give at least one reward: rewards={'name': callable on a list of strings}")
+        if getattr(model, 'vocab', None) is None or not callable(getattr(model, 'decode', None)):
+            raise FlowMapsError("the text dashboard needs a model with a vocabulary (a dfm/mdfm trained on a text file)")
+        self.model, self.rewards, self.n, self.show, self.judge = model, dict(rewards), n, show, judge
+        self.method = W.Dropdown(options=list(self.METHODS), value=method, description='method')
+        self.reward = W.Dropdown(options=list(self.rewards), description='reward')
+        self.scale = W.FloatLogSlider(value=scale, base=10, min=-1, max=1.5, step=0.05, description='λ')
+        self.n_mc = W.IntSlider(value=n_mc, min=1, max=64, description='draws N')
+        self.steps = W.IntSlider(value=steps, min=2, max=100, description='steps K')
+        self.seed = W.IntText(value=seed, description='seed')
+        self.readout, self.samples = W.HTML(), W.HTML()
+        for w, cls in [(self.method, 'fm-method'), (self.reward, 'fm-reward'), (self.scale, 'fm-scale'), (self.n_mc, 'fm-nmc'),
+                       (self.steps, 'fm-steps'), (self.seed, 'fm-seed'), (self.readout, 'fm-readout'), (self.samples, 'fm-samples')]:
+            w.add_class(cls)
+        self.last = {}
+        for w in (self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed): w.observe(self.update, 'value')
+        self.update()
+
+    def _quality(self, texts):
+        try: return text_quality(texts, self.judge)
+        except FlowMapsError: return dict(ppl=float('nan'), entropy=unigram_entropy(texts))
+
+    def update(self, change=None):
+        "Re-sample with the current controls and redraw (called on every change)."
+        t0 = time.time()
+        try:
+            texts, r, info = steer_text(self.model, self.rewards[self.reward.value], self.method.value, n=self.n, n_mc=self.n_mc.value,
+                                        steps=self.steps.value, scale=self.scale.value, generator=torch.Generator().manual_seed(int(self.seed.value)))
+        except FlowMapsError as e:
+            self.readout.value = f"<b>error:</b> {html.escape(str(e))}"; self.last = dict(error=str(e)); return
+        q = self._quality(texts)
+        self.last = dict(texts=texts, rewards=r, reward=r.mean().item(), nfe=info['nfe'], seconds=time.time() - t0, **q)
+        rows = ''.join(f"<tr><td style='text-align:right'>{v:.2f}</td><td><code>{html.escape(t).replace(chr(10), '⏎')}</code></td></tr>"
+                       for t, v in zip(texts[:self.show], r.tolist()))
+        self.samples.value = f"<table><tr><th>reward</th><th>sample</th></tr>{rows}</table>"
+        self.readout.value = (f"mean reward <b>{self.last['reward']:.3f}</b> · gen. perplexity <b>{q['ppl']:.1f}</b> · entropy "
+                              f"<b>{q['entropy']:.3f}</b> · NFE per sample <b>{info['nfe']}</b> · {self.last['seconds']:.2f} s")
+
+    def widget(self) -> W.Widget:
+        "The whole dashboard as one widget (controls, samples, readout)."
+        controls = W.VBox([self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed])
+        return W.VBox([W.HBox([controls, self.samples]), self.readout])
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget())

@@ -23,8 +23,9 @@ from .train import Trainer, latest_checkpoint, load, read_config
 from . import viz
 
 # %% auto #0
-__all__ = ['KIND_DEFAULTS', 'train_parser', 'train_main', 'sample_parser', 'escape_line', 'sample_main', 'steer_parser',
-           'steer_main', 'evaluate_flow', 'metrics_table', 'demo', 'demo_parser', 'demo_main']
+__all__ = ['KIND_DEFAULTS', 'add_scale_options', 'scale_kw', 'expand_config', 'train_parser', 'train_main', 'sample_parser',
+           'escape_line', 'sample_main', 'steer_parser', 'steer_main', 'evaluate_flow', 'metrics_table', 'demo',
+           'demo_parser', 'demo_main']
 
 # %% ../nbs/09_cli.ipynb #5
 def _run(fn, argv):
@@ -35,6 +36,57 @@ def _run(fn, argv):
         print(f"error: {e}", file=sys.stderr); return 2
     except KeyboardInterrupt:
         print("interrupted: the last complete checkpoint is kept; continue with --resume", file=sys.stderr); return 130
+
+# %% ../nbs/09_cli.ipynb #sc02
+def add_scale_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    "The trainer's options for big runs (shared by every model kind), and --config."
+    g = p.add_argument_group('scale (multi-GPU: torchrun --nproc_per_node N $(which flowmaps_train) ...)')
+    g.add_argument('--config', help='JSON file of options {"option_name": value}; command-line options override it')
+    g.add_argument('--accum', type=int, help='micro-batches per process per step (default 1; on --resume: what keeps the run\'s shards)')
+    g.add_argument('--amp', choices=['bf16'], help='bf16 autocast')
+    g.add_argument('--tf32', action='store_true', help='TF32 matmuls (CUDA)')
+    g.add_argument('--fused', action='store_true', help='fused Adam kernel')
+    g.add_argument('--compile', action='store_true', help='torch.compile the network')
+    g.add_argument('--grad-checkpoint', action='store_true', help='activation checkpointing (dit)')
+    g.add_argument('--log-every', type=int, default=100, help='steps between rows of OUT/log.jsonl')
+    return p
+
+def scale_kw(a, resume: bool = False) -> dict:
+    "Trainer keyword arguments from the scale options (on resume: only those that override the checkpoint's)."
+    kw = dict(tf32=a.tf32, fused=a.fused, compile=a.compile, log_every=a.log_every)
+    if a.accum is not None or not resume: kw['accum'] = a.accum or 1
+    if a.amp or not resume: kw['amp'] = a.amp
+    if a.grad_checkpoint or not resume: kw['grad_checkpoint'] = a.grad_checkpoint
+    return kw
+
+def expand_config(argv: list | None, parser: argparse.ArgumentParser) -> list:
+    "argv with `--config FILE` replaced by the file's options, placed right after the kind (so later options override)."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    kinds = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices   # kind -> its parser
+    at = [i for i, x in enumerate(argv) if x == '--config' or x.startswith('--config=')]
+    if not at: return argv
+    i = at[0]
+    if argv[i] == '--config':
+        if i + 1 >= len(argv): raise FlowMapsError("--config needs a JSON file")
+        path = Path(argv[i + 1]); del argv[i:i + 2]
+    else: path = Path(argv.pop(i).split('=', 1)[1])
+    if not path.exists(): raise FlowMapsError(f"config file not found: {path}")
+    try: cfg = json.loads(path.read_text())
+    except json.JSONDecodeError as e: raise FlowMapsError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(cfg, dict): raise FlowMapsError(f"{path} must hold a JSON object of options")
+    kind = cfg.pop('kind', None)
+    if argv and argv[0] in kinds:
+        if kind not in (None, argv[0]): raise FlowMapsError(f"{path} is a {kind!r} config but the command line asks for {argv[0]!r}")
+        kind = argv.pop(0)
+    if kind not in kinds: raise FlowMapsError(f"{path}: give the model kind ({', '.join(kinds)}) on the command line or as \"kind\"")
+    known = kinds[kind]._option_string_actions
+    toks = []
+    for k, v in cfg.items():
+        if k.startswith('_') or v is None or v is False: continue
+        flag = '--' + k.replace('_', '-')
+        if flag not in known or flag == '--config': raise FlowMapsError(f"{path}: unknown option {k!r} for flowmaps_train {kind}")
+        toks += [flag] if v is True else [flag, str(v)]
+    return [kind, *toks, *argv]
 
 # %% ../nbs/09_cli.ipynb #6
 def train_parser() -> argparse.ArgumentParser:
@@ -48,6 +100,7 @@ def train_parser() -> argparse.ArgumentParser:
     common.add_argument('--resume', action='store_true', help='continue from the latest checkpoint in --out')
     common.add_argument('--ckpt-every', type=int, default=500)
     common.add_argument('--no-progress', action='store_true')
+    add_scale_options(common)
     p = argparse.ArgumentParser(prog='flowmaps_train', description='Train a flow map and write checkpoints to --out.')
     sub = p.add_subparsers(dest='kind', required=True)
     cont = argparse.ArgumentParser(add_help=False)     # options of the continuous kinds (flow, mfm)
@@ -86,7 +139,7 @@ KIND_DEFAULTS = {'flow': dict(batch_size=256, lr=1e-3), 'mfm': dict(batch_size=5
                  'mdfm': dict(batch_size=128, lr=5e-4)}
 
 def _train(argv):
-    a = train_parser().parse_args(argv)
+    p = train_parser(); a = p.parse_args(expand_config(argv, p))
     for k, v in KIND_DEFAULTS[a.kind].items():   # per kind (argparse shares parent options, so set_defaults would leak)
         if getattr(a, k) is None: setattr(a, k, v)
     return (_train_dfm if a.kind in ('dfm', 'mdfm') else _train_flow)(a)   # flow and mfm share one path, dfm and mdfm another
@@ -98,7 +151,7 @@ def _train_flow(a):
         ck, cfg = read_config(out)
         meta = cfg.get('train', {}).get('meta', {})
         data = load_data(a.data or meta.get('data'), n=meta.get('n_data', a.n_data), seed=meta.get('data_seed', 0))
-        tr = Trainer.resume(out, data, device=a.device, progress=not a.no_progress)
+        tr = Trainer.resume(out, data, device=a.device, progress=not a.no_progress, **scale_kw(a, resume=True))
         print(f"resuming {ck} at step {tr.step}", file=sys.stderr)
     else:
         if a.data is None: raise FlowMapsError("--data is required (unless --resume)")
@@ -116,9 +169,9 @@ def _train_flow(a):
             opts = dict(time_sampler=a.time_sampler, adaptive=a.adaptive)
         tr = Trainer(model, data, loss=a.loss, loss_opts=opts, lr=a.lr, batch_size=a.batch_size, device=a.device, seed=a.seed,
                      out=out, ckpt_every=a.ckpt_every, progress=not a.no_progress,
-                     meta=dict(data=a.data, n_data=a.n_data, data_seed=0))
+                     meta=dict(data=a.data, n_data=a.n_data, data_seed=0), **scale_kw(a))
     tr.fit(a.steps)
-    print(f"trained {a.kind}/{tr.loss_name} for {tr.step} steps on {tr.device}; final loss {tr.history[-1]['loss']:.4f}; checkpoint {latest_checkpoint(out)}")
+    if tr.rank == 0: print(f"trained {a.kind}/{tr.loss_name} for {tr.step} steps on {tr.device}; final loss {tr.history[-1]['loss']:.4f}; checkpoint {latest_checkpoint(out)}")
 
 def _train_dfm(a):
     out, stage1 = Path(a.out), Path(a.out) / 'diag'
@@ -131,10 +184,10 @@ def _train_dfm(a):
         meta = cfg['train'].get('meta', {})
         data, _ = text_sequences(a.data or meta['data'], meta['seq_len'], meta['lines'], vocab=cfg['model']['vocab'])
         if latest_checkpoint(out) is not None and two_stage:
-            tr = Trainer.resume(out, data, **common)
+            tr = Trainer.resume(out, data, **common, **scale_kw(a, resume=True))
             print(f"resuming distillation at step {tr.step}", file=sys.stderr)
             tr.fit(a.steps); return _report_dfm(tr, out)
-        tr1 = Trainer.resume(stage1 if two_stage else out, data, **common)
+        tr1 = Trainer.resume(stage1 if two_stage else out, data, **common, **scale_kw(a, resume=True))
         print(f"resuming the diagonal stage at step {tr1.step}", file=sys.stderr)
     else:
         if a.data is None or a.seq_len is None: raise FlowMapsError("--data and --seq-len are required (unless --resume)")
@@ -153,20 +206,20 @@ def _train_dfm(a):
                                              vocab=vocab, lam=a.lam, **net_kw)
             opts = {}
         tr1 = Trainer(model, data, loss='diag', loss_opts=opts, lr=a.lr, batch_size=a.batch_size, seed=a.seed, out=stage1 if two_stage else out,
-                      ckpt_every=a.ckpt_every, meta=meta, **common)
+                      ckpt_every=a.ckpt_every, meta=meta, **common, **scale_kw(a))
         print(f"{len(data)} sequences of length {a.seq_len}, vocabulary of {len(vocab)}; model {sum(p.numel() for p in model.parameters()):,} parameters", file=sys.stderr)
     tr1.fit(a.diag_steps)
     if not two_stage: return _report_dfm(tr1, out)
     student = type(tr1.model).from_config(tr1.model.config()); student.load_state_dict(tr1.model.state_dict())
     tr = Trainer(student, data, loss=a.loss, loss_opts=tr1.loss_opts, lr=a.lr, batch_size=a.batch_size, seed=a.seed + 1, out=out, ckpt_every=a.ckpt_every,
-                 meta=tr1.meta, grad_surgery=not a.no_grad_surgery, **common)
+                 meta=tr1.meta, grad_surgery=not a.no_grad_surgery, **common, **{**scale_kw(a), 'accum': tr1.accum, 'amp': tr1.amp, 'grad_checkpoint': tr1.grad_checkpoint})
     tr.ema = {k: v.clone() for k, v in tr1.ema.items()}
     tr.fit(a.steps)
     return _report_dfm(tr, out)
 
 def _report_dfm(tr, out):
     last = tr.history[-1]
-    print(f"trained {tr.model.kind}/{tr.loss_name} for {tr.step} steps on {tr.device}; " + ', '.join(f'{k} {v:.4f}' for k, v in last.items() if k not in ('step', 'time'))
+    if tr.rank == 0: print(f"trained {tr.model.kind}/{tr.loss_name} for {tr.step} steps on {tr.device}; " + ', '.join(f'{k} {v:.4f}' for k, v in last.items() if k not in ('step', 'time'))
           + f"; checkpoint {latest_checkpoint(out)}")
 
 def train_main(argv=None): sys.exit(_run(_train, argv))

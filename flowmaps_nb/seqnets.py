@@ -9,6 +9,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.nn.attention import sdpa_kernel, SDPBackend
+from torch.utils.checkpoint import checkpoint
 from .core import FlowMapsError
 from .nets import TwoTimeEmbedding, MLP, NETS
 
@@ -16,9 +17,15 @@ from .nets import TwoTimeEmbedding, MLP, NETS
 __all__ = ['jvp_safe', 'rotary', 'DiTBlock', 'DiT', 'SeqMLP']
 
 # %% ../nbs/12_seqnets.ipynb #5
+_IN_JVP = [0]   # depth of open jvp_safe() blocks
+
+@contextlib.contextmanager
 def jvp_safe():
-    "Context in which attention runs on the math backend (forward-mode AD works through it)."
-    return sdpa_kernel(SDPBackend.MATH)
+    "Context for forward-mode AD: attention on the math backend, activation checkpointing paused."
+    _IN_JVP[0] += 1
+    try:
+        with sdpa_kernel(SDPBackend.MATH): yield
+    finally: _IN_JVP[0] -= 1
 
 def rotary(x: torch.Tensor) -> torch.Tensor:
     "Rotary position encoding of [B, H, L, D] (D even): rotate feature pairs by position-dependent angles."
@@ -60,11 +67,13 @@ class DiT(nn.Module):
         self.nf = nn.LayerNorm(d, elementwise_affine=False)
         self.ada_f = nn.Linear(d, 2 * d); self.out = nn.Linear(d, K)
         for m in (self.ada_f, self.out): nn.init.zeros_(m.weight); nn.init.zeros_(m.bias)
+        self.grad_checkpoint = False   # a training option, not part of the architecture (not in the config)
     def forward(self, x, s, t):
         if x.shape[1:] != (self.L, self.K): raise FlowMapsError(f"DiT expects states [B, {self.L}, {self.K}], got {tuple(x.shape)}")
         c = F.silu(self.temb(s, t))
         h = self.inp(x)
-        for blk in self.blocks: h = blk(h, c)
+        ckpt = self.grad_checkpoint and torch.is_grad_enabled() and not _IN_JVP[0]
+        for blk in self.blocks: h = checkpoint(blk, h, c, use_reentrant=False) if ckpt else blk(h, c)
         sh, sc = self.ada_f(c)[:, None].chunk(2, -1)
         return self.out(self.nf(h) * (1 + sc) + sh)
 

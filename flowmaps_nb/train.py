@@ -7,13 +7,15 @@ from __future__ import annotations
 import json, os, shutil, tempfile, time
 from pathlib import Path
 import torch
+import torch.distributed as dist
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from .core import FlowMapsError, check_finite, check_shape, get_device, lookup_loss, model_class
 import flowmaps_nb.flowmap, flowmaps_nb.losses, flowmaps_nb.discrete, flowmaps_nb.meta, flowmaps_nb.metadiscrete  # registers the model kinds and their losses
 
 # %% auto #0
-__all__ = ['latest_checkpoint', 'save_checkpoint', 'read_config', 'load', 'pcgrad', 'Trainer']
+__all__ = ['latest_checkpoint', 'save_checkpoint', 'read_config', 'load', 'pcgrad_set', 'pcgrad', 'dist_env', 'init_distributed',
+           'allreduce_sum_', 'set_grad_checkpoint', 'Trainer']
 
 # %% ../nbs/07_train.ipynb #5
 def _tensors(sd: dict) -> dict:
@@ -46,10 +48,16 @@ def latest_checkpoint(out) -> Path | None:
     cands = sorted(p for p in out.glob('ckpt-*') if (p / 'config.json').exists()) if out.is_dir() else []
     return cands[-1] if cands else None
 
+def _remove(folder: Path):
+    "Delete a checkpoint folder so that no half-deleted one is ever visible: rename it away first, then delete."
+    gone = folder.with_name(f'.tmp-ckpt-old-{folder.name}'); shutil.rmtree(gone, ignore_errors=True)
+    os.replace(folder, gone); shutil.rmtree(gone, ignore_errors=True)
+
 def save_checkpoint(out, model, step: int, optimizer=None, ema: dict | None = None, generator=None,
                     train: dict | None = None, keep: int = 2) -> Path:
     "Write `out/ckpt-<step>/` atomically, point `out/latest` at it, keep the newest `keep` checkpoints."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob('.tmp-ckpt-*'): shutil.rmtree(stale, ignore_errors=True)   # left by a killed writer
     final = out / f'ckpt-{step:07d}'
     tmp = Path(tempfile.mkdtemp(prefix='.tmp-ckpt-', dir=out))
     try:
@@ -61,12 +69,12 @@ def save_checkpoint(out, model, step: int, optimizer=None, ema: dict | None = No
             save_file(t, tmp / 'optim.safetensors'); (tmp / 'optim.json').write_text(json.dumps(rest))
         if generator is not None: save_file({'generator': generator.get_state()}, tmp / 'rng.safetensors')
         (tmp / 'config.json').write_text(json.dumps(cfg, indent=1, default=lambda o: f'<{type(o).__name__} object: not recorded>'))
-        if final.exists(): shutil.rmtree(final)
+        if final.exists(): _remove(final)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
     ptr = out / '.latest.tmp'; ptr.write_text(final.name); os.replace(ptr, out / 'latest')
-    for old in sorted(p for p in out.glob('ckpt-*') if p.is_dir())[:-keep]: shutil.rmtree(old, ignore_errors=True)
+    for old in sorted(p for p in out.glob('ckpt-*') if p.is_dir())[:-keep]: _remove(old)
     return final
 
 # %% ../nbs/07_train.ipynb #7
@@ -91,53 +99,135 @@ def load(path, ema: bool = True, device='cpu'):
     return model.to(get_device(device)).eval()
 
 # %% ../nbs/07_train.ipynb #9
-def pcgrad(params: list, primary: torch.Tensor, secondary: torch.Tensor):
-    "Set `p.grad` to g₁ + g₂', where g₂' is g₂ with its component along g₁ removed if g₁·g₂ < 0."
-    params = [p for p in params if p.requires_grad]
-    g1 = torch.autograd.grad(primary, params, retain_graph=True, allow_unused=True)
-    g2 = torch.autograd.grad(secondary, params, allow_unused=True)
-    g1 = [torch.zeros_like(p) if g is None else g for p, g in zip(params, g1)]
-    g2 = [torch.zeros_like(p) if g is None else g for p, g in zip(params, g2)]
+def _grads(loss, params: list, retain: bool = False) -> list:
+    "d loss / d params, zeros for parameters the loss does not use."
+    gs = torch.autograd.grad(loss, params, retain_graph=retain, allow_unused=True)
+    return [torch.zeros_like(p) if g is None else g for p, g in zip(params, gs)]
+
+def pcgrad_set(params: list, g1: list, g2: list):
+    "Set `p.grad` to g₁ + g₂', where g₂' is g₂ with its component along g₁ removed if g₁·g₂ < 0; returns the coefficient."
     dot = sum((a * b).sum() for a, b in zip(g1, g2)); n1 = sum((a * a).sum() for a in g1)
     coef = torch.where(dot < 0, dot / n1.clamp_min(1e-30), torch.zeros_like(dot))
     for p, a, b in zip(params, g1, g2): p.grad = a + b - coef * a
     return coef
 
+def pcgrad(params: list, primary: torch.Tensor, secondary: torch.Tensor):
+    "PCGrad on two loss terms: `pcgrad_set` with their gradients."
+    params = [p for p in params if p.requires_grad]
+    return pcgrad_set(params, _grads(primary, params, retain=True), _grads(secondary, params))
+
+# %% ../nbs/07_train.ipynb #sc2
+def dist_env() -> tuple:
+    "(rank, world size, local rank) from torchrun's environment variables; (0, 1, 0) without them."
+    e = os.environ
+    try: return int(e.get('RANK', 0)), int(e.get('WORLD_SIZE', 1)), int(e.get('LOCAL_RANK', 0))
+    except ValueError: raise FlowMapsError(f"RANK, WORLD_SIZE and LOCAL_RANK must be integers, got {e.get('RANK')!r}, {e.get('WORLD_SIZE')!r}, {e.get('LOCAL_RANK')!r}") from None
+
+def init_distributed(device='auto') -> tuple:
+    "Join torchrun's process group (NCCL on CUDA, gloo on CPU) once: (rank, world, device); (0, 1, device) without torchrun."
+    rank, world, local = dist_env()
+    dev = get_device(device)
+    if world == 1: return 0, 1, dev
+    if dev.type == 'cuda': dev = torch.device('cuda', local); torch.cuda.set_device(dev)
+    if not dist.is_initialized():
+        if dev.type == 'cuda': dist.init_process_group('nccl', device_id=dev)
+        else: dist.init_process_group('gloo')
+    return dist.get_rank(), dist.get_world_size(), dev
+
+def allreduce_sum_(tensors: list, world: int) -> list:
+    "Sum same-dtype tensors over all ranks in place with one flat all-reduce; a no-op for one process."
+    if world == 1 or not tensors: return tensors
+    flat = torch.cat([t.reshape(-1) for t in tensors]); dist.all_reduce(flat)
+    i = 0
+    for t in tensors: t.copy_(flat[i:i + t.numel()].view_as(t)); i += t.numel()
+    return tensors
+
 # %% ../nbs/07_train.ipynb #11
+def set_grad_checkpoint(model, on: bool = True) -> int:
+    "Switch activation checkpointing on every submodule that supports it (a `grad_checkpoint` flag); returns how many."
+    mods = [m for m in model.modules() if hasattr(m, 'grad_checkpoint')]
+    for m in mods: m.grad_checkpoint = on
+    return len(mods)
+
+def _read_log(out, upto: int) -> list:
+    "Rows of `out/log.jsonl` up to step `upto` (a resumed run drops the rows its killed predecessor logged after it)."
+    f = Path(out) / 'log.jsonl'
+    if not f.exists(): return []
+    rows = []
+    for line in f.read_text().splitlines():
+        try: row = json.loads(line)
+        except json.JSONDecodeError: break          # a line cut short by a kill
+        if row.get('step', upto + 1) <= upto: rows.append(row)
+    return rows
+
 class Trainer:
     "Fit `model` on a data tensor [N, ...] with a registered loss; checkpoints under `out` if given."
     def __init__(self, model, data: torch.Tensor, loss: str = 'fm', loss_opts: dict | None = None, lr: float = 1e-3,
                  batch_size: int = 256, ema_decay: float = 0.999, clip: float = 1.0, device='auto', seed: int = 0,
                  out=None, ckpt_every: int = 1000, log_every: int = 100, progress: bool = True, meta: dict | None = None,
-                 grad_surgery: bool = False):
-        self.device = get_device(device)
+                 grad_surgery: bool = False, accum: int = 1, amp: str | None = None, grad_checkpoint: bool = False,
+                 compile: bool | str = False, fused: bool = False, tf32: bool = False):
+        self.rank, self.world, self.device = init_distributed(device)
         if not torch.is_tensor(data) or data.ndim < 2: raise FlowMapsError("data must be a tensor [N, ...] with one sample per row")
         check_shape(check_finite(data, 'training data'), model.data_shape, 'training data')
         if batch_size < 1 or lr <= 0: raise FlowMapsError(f"need batch_size >= 1 and lr > 0, got {batch_size}, {lr}")
+        if not isinstance(accum, int) or accum < 1: raise FlowMapsError(f"accum must be a positive integer, got {accum!r}")
+        if batch_size % (accum * self.world):
+            raise FlowMapsError(f"batch_size {batch_size} must be divisible by world size × accum = {self.world} × {accum}")
+        if amp not in (None, 'bf16'): raise FlowMapsError(f"amp must be None or 'bf16', got {amp!r}")
+        if grad_checkpoint and not set_grad_checkpoint(model, True):
+            raise FlowMapsError(f"grad_checkpoint: the {type(getattr(model, 'net', model)).__name__} network has no checkpointable blocks (only the DiT has)")
         self.model, self.data = model.to(self.device).train(), data.to(self.device)
         self.loss_name, self.loss_opts = loss, dict(loss_opts or {})
         self.loss_fn = lookup_loss(model.kind, loss)
         self.lr, self.batch_size, self.ema_decay, self.clip, self.seed = lr, batch_size, ema_decay, clip, seed
-        self.grad_surgery = grad_surgery
-        self.out, self.ckpt_every, self.log_every, self.progress, self.meta = out, ckpt_every, log_every, progress, dict(meta or {})
+        self.grad_surgery, self.accum, self.shards, self.amp, self.grad_checkpoint = grad_surgery, accum, accum * self.world, amp, grad_checkpoint
+        self.out, self.ckpt_every, self.log_every, self.meta = out, ckpt_every, log_every, dict(meta or {})
+        self.progress = progress and self.rank == 0
+        if tf32: torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
         torch.manual_seed(seed)
         self.gen = torch.Generator(self.device).manual_seed(seed)
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=lr)
+        if self.world > 1:                     # every rank starts from rank 0's weights
+            for v in self.model.state_dict().values(): dist.broadcast(v.data, 0)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=lr, fused=True if fused else None)
+        if compile: self.model.net.compile(backend='inductor' if compile is True else compile)
         self.ema = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self.step, self.history = 0, []
+        self.step, self.history, self._finite, self._good = 0, [], torch.ones((), dtype=torch.bool, device=self.device), 0
 
     def train_args(self) -> dict:
         return dict(loss=self.loss_name, loss_opts=self.loss_opts, lr=self.lr, batch_size=self.batch_size,
                     ema_decay=self.ema_decay, clip=self.clip, seed=self.seed, ckpt_every=self.ckpt_every,
-                    log_every=self.log_every, meta=self.meta, grad_surgery=self.grad_surgery)
+                    log_every=self.log_every, meta=self.meta, grad_surgery=self.grad_surgery,
+                    shards=self.shards, amp=self.amp, grad_checkpoint=self.grad_checkpoint)
+
+    def _micro(self, rows: torch.Tensor, gen):
+        "Loss terms and diagnostics of one micro-batch (under bf16 autocast if `amp='bf16'`)."
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp == 'bf16'):
+            loss, diag = self.loss_fn(self.model, self.data[rows], gen, **self.loss_opts)
+        terms = list(loss.values()) if isinstance(loss, dict) else [loss]
+        for l in terms: self._finite &= torch.isfinite(l.detach()).all()
+        return terms, diag
 
     def train_step(self) -> dict:
-        "One optimisation step; returns the loss diagnostics (detached tensors)."
+        "One optimisation step on the global batch (this rank's `accum` shards of it); returns the loss diagnostics."
         idx = torch.randint(self.data.shape[0], (self.batch_size,), generator=self.gen, device=self.device)
-        loss, diag = self.loss_fn(self.model, self.data[idx], self.gen, **self.loss_opts)
+        seeds = None if self.shards == 1 else torch.randint(2**62, (self.shards,), generator=self.gen, device=self.device).tolist()
+        per, params = self.batch_size // self.shards, [p for p in self.model.parameters() if p.requires_grad]
         self.opt.zero_grad(set_to_none=True)
-        if isinstance(loss, dict) and self.grad_surgery and len(loss) == 2: pcgrad(list(self.model.parameters()), *loss.values())
-        else: (sum(loss.values()) if isinstance(loss, dict) else loss).backward()
+        surgery, g1, g2, diags = None, None, None, []
+        for j in range(self.rank * self.accum, (self.rank + 1) * self.accum):
+            gen = self.gen if seeds is None else torch.Generator(self.device).manual_seed(seeds[j])
+            terms, diag = self._micro(idx[j * per:(j + 1) * per], gen); diags.append(diag)
+            surgery = self.grad_surgery and len(terms) == 2
+            if surgery:
+                a, b = _grads(terms[0] / self.shards, params, retain=True), _grads(terms[1] / self.shards, params)
+                g1, g2 = (a, b) if g1 is None else ([x + y for x, y in zip(g1, a)], [x + y for x, y in zip(g2, b)])
+            else: (sum(terms) / self.shards).backward()
+        if surgery: allreduce_sum_(g1 + g2, self.world); pcgrad_set(params, g1, g2)
+        elif self.world > 1:
+            for p in params:
+                if p.grad is None: p.grad = torch.zeros_like(p)
+            allreduce_sum_([p.grad for p in params], self.world)
         if self.clip: torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         self.opt.step()
         with torch.no_grad():
@@ -145,14 +235,36 @@ class Trainer:
                 if v.dtype.is_floating_point: self.ema[k].lerp_(v, 1 - self.ema_decay)
                 else: self.ema[k].copy_(v)
         self.step += 1
-        return diag
+        return self._mean_diag(diags)
+
+    def _mean_diag(self, diags: list) -> dict:
+        "Diagnostics averaged over this step's shards (all ranks agree on them)."
+        if len(diags) == 1 and self.world == 1: return diags[0]
+        keys = list(diags[0])
+        v = torch.stack([torch.stack([torch.as_tensor(d[k], dtype=torch.float32, device=self.device) for d in diags]).mean() for k in keys])
+        if self.world > 1: allreduce_sum_([v], self.world); v /= self.world
+        return dict(zip(keys, v))
+
+    def _check_finite(self):
+        if not bool(self._finite):
+            raise FlowMapsError(f"loss became NaN/inf between steps {self._good + 1} and {self.step}; the last good checkpoint is kept"
+                                f"{f' ({latest_checkpoint(self.out)})' if self.out is not None else ''}. Lower the learning rate or enable clipping.")
+        self._good = self.step
 
     def save(self) -> Path:
-        "Checkpoint now (refuses to write non-finite weights over a good checkpoint)."
+        "Checkpoint now on rank 0 (refuses to write non-finite weights over a good checkpoint); the other ranks wait for it."
         if self.out is None: raise FlowMapsError("this trainer has no output folder (out=None)")
         if not all(torch.isfinite(p).all() for p in self.model.parameters()):
             raise FlowMapsError(f"weights became NaN/inf at step {self.step}; the last good checkpoint is kept. Lower the learning rate.")
-        return save_checkpoint(self.out, self.model, self.step, self.opt, self.ema, self.gen, self.train_args())
+        path = save_checkpoint(self.out, self.model, self.step, self.opt, self.ema, self.gen, self.train_args()) if self.rank == 0 else None
+        if self.world > 1: dist.barrier()
+        return path or latest_checkpoint(self.out)
+
+    def _log(self, row: dict):
+        self.history.append(row)
+        if self.out is not None and self.rank == 0:
+            Path(self.out).mkdir(parents=True, exist_ok=True)
+            with open(Path(self.out) / 'log.jsonl', 'a') as f: f.write(json.dumps(row) + '\n')
 
     def fit(self, steps: int) -> list:
         "Train until `self.step == steps` (a total, so a resumed trainer continues to the same end)."
@@ -160,12 +272,14 @@ class Trainer:
         t0 = time.time()
         while self.step < steps:
             diag = self.train_step(); bar.update(1)
-            if self.step % self.log_every == 0 or self.step == steps:
+            log, save = self.step % self.log_every == 0 or self.step == steps, self.out is not None and (self.step % self.ckpt_every == 0 or self.step == steps)
+            if log or save: self._check_finite()
+            if log:
                 row = {'step': self.step, **{k: float(v) for k, v in diag.items()}, 'time': time.time() - t0}
                 if not all(map(lambda v: v == v and abs(v) != float('inf'), row.values())):
                     raise FlowMapsError(f"loss became NaN/inf at step {self.step}: {row}. Lower the learning rate or enable clipping.")
-                self.history.append(row); bar.set_postfix({k: f'{v:.4g}' for k, v in row.items() if k not in ('step', 'time')})
-            if self.out is not None and (self.step % self.ckpt_every == 0 or self.step == steps): self.save()
+                self._log(row); bar.set_postfix({k: f'{v:.4g}' for k, v in row.items() if k not in ('step', 'time')})
+            if save: self.save()
         bar.close()
         return self.history
 
@@ -175,16 +289,23 @@ class Trainer:
         m.load_state_dict(self.ema); return m.eval()
 
     @classmethod
-    def resume(cls, out, data: torch.Tensor, device='auto', progress: bool = True) -> 'Trainer':
-        "Continue from the latest checkpoint in `out`: weights, EMA, optimizer, step and random state."
+    def resume(cls, out, data: torch.Tensor, device='auto', progress: bool = True, **overrides) -> 'Trainer':
+        "Continue from the latest checkpoint in `out` (on any world size): weights, EMA, optimizer, step, random state, log."
         ck, cfg = read_config(out)
         args = cfg.get('train') or {}
         if not args: raise FlowMapsError(f"{ck} holds no training state (was it saved by a Trainer?)")
+        args = dict(args); shards, world = args.pop('shards', 1), dist_env()[1]
+        args['accum'] = shards // world if shards % world == 0 else 1   # same shards, same random stream, when it divides
+        args.update(overrides)
         model = model_class(cfg['kind']).from_config(cfg['model'])
         model.load_state_dict(load_file(ck / 'model.safetensors'))
         tr = cls(model, data, device=device, out=out, progress=progress, **args)
         tr.ema = {k: v.to(tr.device) for k, v in load_file(ck / 'ema.safetensors').items()}
         tr.opt.load_state_dict(_optim_join(load_file(ck / 'optim.safetensors', device=str(tr.device)), json.loads((ck / 'optim.json').read_text())))
         tr.gen.set_state(load_file(ck / 'rng.safetensors')['generator'])
-        tr.step = cfg['step']
+        tr.step = tr._good = cfg['step']
+        tr.history, log = _read_log(out, tr.step), Path(out) / 'log.jsonl'
+        if tr.rank == 0 and log.exists():       # drop the rows a killed run logged after this checkpoint
+            tmp = Path(out) / '.log.jsonl.tmp'; tmp.write_text(''.join(json.dumps(r) + '\n' for r in tr.history)); os.replace(tmp, log)
+        if tr.world > 1: dist.barrier()
         return tr

@@ -130,7 +130,7 @@ class TextSteeringDashboard:
     "Controls (method, reward, λ, N, steps, seed) → `steer_text` → decoded samples with rewards, and a quality readout."
     METHODS = ('none', 'mfm-gf', 'mfm-g', 'smc', 'best-of-n')
     def __init__(self, model, rewards: dict, n: int = 12, method: str = 'mfm-gf', scale: float = 1., n_mc: int = 8, steps: int = 20,
-                 seed: int = 0, judge=None, show: int = 12):
+                 seed: int = 0, judge=None, show: int = 12, sampler: str = 'ode', inner_nfe: int = 1):
         if not rewards: raise FlowMapsError("give at least one reward: rewards={'name': callable on a list of strings}")
         if getattr(model, 'vocab', None) is None or not callable(getattr(model, 'decode', None)):
             raise FlowMapsError("the text dashboard needs a model with a vocabulary (a dfm/mdfm trained on a text file)")
@@ -141,12 +141,15 @@ class TextSteeringDashboard:
         self.n_mc = W.IntSlider(value=n_mc, min=1, max=64, description='draws N')
         self.steps = W.IntSlider(value=steps, min=2, max=100, description='steps K')
         self.seed = W.IntText(value=seed, description='seed')
+        self.sampler = W.Dropdown(options=['ode', 'ancestral'], value=sampler, description='sampler')
+        self.inner = W.IntSlider(value=inner_nfe, min=1, max=8, description='inner jumps')
         self.readout, self.samples = W.HTML(), W.HTML()
         for w, cls in [(self.method, 'fm-method'), (self.reward, 'fm-reward'), (self.scale, 'fm-scale'), (self.n_mc, 'fm-nmc'),
-                       (self.steps, 'fm-steps'), (self.seed, 'fm-seed'), (self.readout, 'fm-readout'), (self.samples, 'fm-samples')]:
+                       (self.steps, 'fm-steps'), (self.seed, 'fm-seed'), (self.sampler, 'fm-sampler'), (self.inner, 'fm-inner'),
+                       (self.readout, 'fm-readout'), (self.samples, 'fm-samples')]:
             w.add_class(cls)
         self.last = {}
-        for w in (self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed): w.observe(self.update, 'value')
+        for w in (self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed, self.sampler, self.inner): w.observe(self.update, 'value')
         self.update()
 
     def _quality(self, texts):
@@ -158,7 +161,8 @@ class TextSteeringDashboard:
         t0 = time.time()
         try:
             texts, r, info = steer_text(self.model, self.rewards[self.reward.value], self.method.value, n=self.n, n_mc=self.n_mc.value,
-                                        steps=self.steps.value, scale=self.scale.value, generator=torch.Generator().manual_seed(int(self.seed.value)))
+                                        steps=self.steps.value, scale=self.scale.value, generator=torch.Generator().manual_seed(int(self.seed.value)),
+                                        sde=False if self.sampler.value == 'ode' else self.sampler.value, inner_nfe=self.inner.value)
         except FlowMapsError as e:
             self.readout.value = f"<b>error:</b> {html.escape(str(e))}"; self.last = dict(error=str(e)); return
         q = self._quality(texts)
@@ -171,7 +175,7 @@ class TextSteeringDashboard:
 
     def widget(self) -> W.Widget:
         "The whole dashboard as one widget (controls, samples, readout)."
-        controls = W.VBox([self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed])
+        controls = W.VBox([self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed, self.sampler, self.inner])
         return W.VBox([W.HBox([controls, self.samples]), self.readout])
     def _ipython_display_(self):
         from IPython.display import display

@@ -146,9 +146,10 @@ def _teacher_psd(model, x, s, t, generator):
     return torch.log(p.clamp_min(1e-30)), model.logits(x, s, t), torch.zeros((), device=x.device)
 
 def _teacher_lsd(model, x, s, t, eps):
-    with jvp_safe(): z, dz = torch.func.jvp(lambda tt: model.logits(x, s, tt), (t,), (torch.ones_like(t),))
+    with torch.no_grad(), jvp_safe(): z0, dz = torch.func.jvp(lambda tt: model.logits(x, s, tt), (t,), (torch.ones_like(t),))
+    z = model.logits(x, s, t)                       # the student, with a graph; the JVP above kept none (memory flat in L)
     with torch.no_grad():
-        psi, dz = torch.softmax(z.detach(), -1), dz.detach()
+        psi = torch.softmax(z0, -1)
         delta = dz - (psi * dz).sum(-1, keepdim=True)
         X = bcast((1 - t) / (1 - s), x) * x + bcast((t - s) / (1 - s), x) * psi
         arg = bcast(1 - s, x) + bcast((t - s) * (1 - t), x) * delta
@@ -159,9 +160,10 @@ def _teacher_esd(model, x, s, t, eps):
     with torch.no_grad():
         z_ss = model.logits(x, s, s)
         b = (torch.softmax(z_ss, -1) - x) / bcast(1 - s, x)
-    with jvp_safe(): z, Dz = torch.func.jvp(lambda xx, ss: model.logits(xx, ss, t), (x, s), (b, torch.ones_like(s)))
+    with torch.no_grad(), jvp_safe(): z0, Dz = torch.func.jvp(lambda xx, ss: model.logits(xx, ss, t), (x, s), (b, torch.ones_like(s)))
+    z = model.logits(x, s, t)                       # the student, with a graph; the JVP above kept none (memory flat in L)
     with torch.no_grad():
-        psi, Dz = torch.softmax(z.detach(), -1), Dz.detach()
+        psi = torch.softmax(z0, -1)
         delta = Dz - (psi * Dz).sum(-1, keepdim=True)
         arg = bcast(1 - t, x) - bcast((1 - s) * (t - s), x) * delta
         logp = torch.log_softmax(z_ss - torch.log(arg.clamp_min(eps)), -1)

@@ -1,6 +1,6 @@
 """Steering one-step text: meta discrete flow maps (MDFM). Prints markdown tables; results go to RESULTS.md §6.
 
-  python tests/benchmarks/bench_mdfm.py chain --out outputs/bench_mdfm_chain     # exact Markov chain, TV to the tilted law
+  python tests/benchmarks/bench_mdfm.py chain --out outputs/bench_mdfm_chain --n 4000 --steps 40   # exact chain, TV to the tilted law
   python tests/benchmarks/bench_mdfm.py text --ckpt data/pretrained/mdfm_shakespeare --base data/pretrained/mdfm_shakespeare_diag \
       --out outputs/bench_mdfm_text --n 32 --steps 10 --scale 2
 
@@ -93,6 +93,8 @@ def run_text(a):
     rows = [('none', 1, 1, False), ('mfm-gf', 4, 1, False), ('mfm-gf', 16, 1, False), ('mfm-gf', 16, 4, False), ('mfm-gf', 16, 1, 'ancestral'),
             ('mfm-gf', 16, 4, 'ancestral'), ('mfm-g', 4, 1, False), ('smc', 16, 1, 'ancestral'), ('best-of-n', 10, 1, False),
             ('best-of-n', 100, 1, False), ('best-of-n', 1000, 1, False)]
+    if a.rows: rows = [(m, int(N), int(i), False if sde == 'ode' else sde) for m, N, i, sde in (r.split(':') for r in a.rows.split(','))]
+    if a.rewards: rewards = {k: v for k, v in rewards.items() if k.split()[0] in a.rewards.split(',')}
     res = {}
     for rname, (black, soft) in rewards.items():
         print(f"\n**{rname}**\n")
@@ -138,6 +140,8 @@ if __name__ == '__main__':
     ap.add_argument('--diag-steps', type=int, default=6000)
     ap.add_argument('--distill-steps', type=int, default=4000)
     ap.add_argument('--chunk', type=int, default=64)
+    ap.add_argument('--rows', help='text: only these rows, e.g. mfm-g:4:1:ode,mfm-gf:16:4:ancestral')
+    ap.add_argument('--rewards', help='text: only these rewards (keyword, positive)')
     ap.add_argument('--max-rows', type=int, default=8000, help='text: Best-of-N runs on at most max_rows / N outputs')
     ap.add_argument('--seed', type=int, default=0)
     a = ap.parse_args()

@@ -11,8 +11,8 @@ from .flowmap import FlowMap, time_grid
 from .losses import flow_loss, PAIRS
 
 # %% auto #0
-__all__ = ['MFM_LOSSES', 'context_features', 'MetaMLP', 'MetaUNet', 'default_meta_net', 'MetaFlowMap', 'Conditioned',
-           'outer_context', 'mfm_loss', 'glass_drift']
+__all__ = ['MFM_LOSSES', 'context_features', 'MetaMLP', 'MetaUNet', 'default_meta_net', 'check_context', 'MetaFlowMap',
+           'Conditioned', 'outer_context', 'mfm_loss', 'glass_drift']
 
 # %% ../nbs/18_meta.ipynb #1f50f84d
 def context_features(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -50,6 +50,16 @@ def default_meta_net(data_shape: tuple, **kw) -> nn.Module:
     raise FlowMapsError(f"no default meta network for per-sample shape {tuple(data_shape)}: use vectors (d,) or images (C, H, W)")
 
 # %% ../nbs/18_meta.ipynb #fa5e06f5
+def check_context(t, x_t, n: int, shape: tuple):
+    "(t [n], x_t [n, *shape]) with 0 ≤ t < 1 and finite x_t, or a clear error naming what is wrong."
+    if not torch.is_tensor(x_t): raise FlowMapsError(f"x_t must be a tensor, got {type(x_t).__name__}")
+    check_finite(check_shape(x_t, shape, 'x_t'), 'x_t')
+    if x_t.shape[0] != n: raise FlowMapsError(f"x_t has {x_t.shape[0]} rows but the batch has {n}")
+    t = as_times(t, n, x_t)
+    if not torch.isfinite(t).all() or (t < 0).any() or (t >= 1).any():
+        raise FlowMapsError(f"outer time t must lie in [0, 1), got values in [{t.min().item():g}, {t.max().item():g}]")
+    return t, x_t
+
 @register_kind('mfm')
 class MetaFlowMap(FlowMap):
     "Flow map in inner time (s, u) conditioned on (t, x_t): X̄_{s,u}(y; t, x_t) = y + (u − s) v̂_{s,u}(y; t, x_t)."
@@ -67,13 +77,7 @@ class MetaFlowMap(FlowMap):
         return self.net(y, s, u, t, context_features(x_t, t))
     def context(self, t, x_t, n: int):
         "Checked outer context: (t [n], x_t [n, ...]) with 0 ≤ t < 1 and finite x_t of the model's shape."
-        if not torch.is_tensor(x_t): raise FlowMapsError(f"x_t must be a tensor, got {type(x_t).__name__}")
-        check_finite(check_shape(x_t, self.data_shape, 'x_t'), 'x_t')
-        if x_t.shape[0] != n: raise FlowMapsError(f"x_t has {x_t.shape[0]} rows but the batch has {n}")
-        t = as_times(t, n, x_t)
-        if not torch.isfinite(t).all() or (t < 0).any() or (t >= 1).any():
-            raise FlowMapsError(f"outer time t must lie in [0, 1), got values in [{t.min().item():g}, {t.max().item():g}]")
-        return t, x_t
+        return check_context(t, x_t, n, self.data_shape)
     def jump(self, y, s, u, t=None, x_t=None):
         "X̄_{s,u}(y; t, x_t); without a context (t, x_t) the unconditional flow map of the data."
         check_shape(y, self.data_shape, 'y'); check_times(s, u)

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from .core import FlowMapsError, as_times, bcast, check_finite, register_kind, register_loss
 from .nets import NETS, TimeEmbedding, net_from_config
 from .seqnets import DiT
-from .meta import MetaMLP, context_features
+from .meta import MetaMLP, check_context, context_features
 from .simplex import ArgmaxSchedule, one_hot, simplex_point
 from .discrete import DiscreteFlowMap, CategoricalData, dfm_loss
 from .evaluate import MarkovChain
@@ -75,14 +75,7 @@ class MetaDiscreteFlowMap(DiscreteFlowMap):
         return (self.psi(y, s, u, t, x_t) - y) / bcast(1 - s, y)
     def context(self, t, x_t, n: int):
         "Checked outer context: (t [n], x_t [n, L, K]) with 0 ≤ t < 1 and finite x_t."
-        if not torch.is_tensor(x_t): raise FlowMapsError(f"x_t must be a tensor, got {type(x_t).__name__}")
-        if x_t.ndim != 3 or x_t.shape[1:] != (self.L, self.K): raise FlowMapsError(f"x_t must have shape [B, {self.L}, {self.K}], got {tuple(x_t.shape)}")
-        check_finite(x_t, 'x_t')
-        if x_t.shape[0] != n: raise FlowMapsError(f"x_t has {x_t.shape[0]} rows but the batch has {n}")
-        t = as_times(t, n, x_t)
-        if not torch.isfinite(t).all() or (t < 0).any() or (t >= 1).any():
-            raise FlowMapsError(f"outer time t must lie in [0, 1), got values in [{t.min().item():g}, {t.max().item():g}]")
-        return t, x_t
+        return check_context(t, x_t, n, self.state_shape)
     def jump(self, y, s, u, t=None, x_t=None):
         "X̄_{s,u}(y; t, x_t) in inner τ-time; without a context the DFM's jump."
         if t is None: return super().jump(y, s, u)

@@ -25,6 +25,20 @@ def _tile(x: torch.Tensor, nrow: int) -> torch.Tensor:
         out[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = x[i, 0]
     return out.flip(0)
 
+def _controls(dash, method: str, scale: float, n_mc: int, steps: int, seed: int, max_steps: int):
+    "The shared controls (method, reward, λ, draws N, steps K, seed) as attributes of `dash`, each with its css class."
+    dash.method = W.Dropdown(options=list(dash.METHODS), value=method, description='method')
+    dash.reward = W.Dropdown(options=list(dash.rewards), description='reward')
+    dash.scale = W.FloatLogSlider(value=scale, base=10, min=-1, max=1.5, step=0.05, description='λ')
+    dash.n_mc = W.IntSlider(value=n_mc, min=1, max=64, description='draws N')
+    dash.steps = W.IntSlider(value=steps, min=2, max=max_steps, description='steps K')
+    dash.seed = W.IntText(value=seed, description='seed')
+    dash.readout = W.HTML()
+    for w, cls in [(dash.method, 'fm-method'), (dash.reward, 'fm-reward'), (dash.scale, 'fm-scale'), (dash.n_mc, 'fm-nmc'),
+                   (dash.steps, 'fm-steps'), (dash.seed, 'fm-seed'), (dash.readout, 'fm-readout')]:
+        w.add_class(cls)
+    return [dash.method, dash.reward, dash.scale, dash.n_mc, dash.steps, dash.seed]
+
 class SteeringDashboard:
     "Controls (method, reward, λ, N, steps, seed) → `steer` → a plotly FigureWidget and a reward/NFE readout."
     METHODS = ('none', 'mfm-gf', 'mfm-g', 'dps')
@@ -34,16 +48,7 @@ class SteeringDashboard:
         shape = tuple(model.data_shape)
         if shape != (2,) and len(shape) != 3: raise FlowMapsError(f"the dashboard draws 2-D points or images, not per-sample shape {shape}")
         self.model, self.rewards, self.n, self.max_gain, self.images = model, dict(rewards), n, max_gain, len(shape) == 3
-        self.method = W.Dropdown(options=list(self.METHODS), value=method, description='method')
-        self.reward = W.Dropdown(options=list(self.rewards), description='reward')
-        self.scale = W.FloatLogSlider(value=scale, base=10, min=-1, max=1.5, step=0.05, description='λ')
-        self.n_mc = W.IntSlider(value=n_mc, min=1, max=64, description='draws N')
-        self.steps = W.IntSlider(value=steps, min=2, max=200, description='steps K')
-        self.seed = W.IntText(value=seed, description='seed')
-        self.readout = W.HTML()
-        for w, cls in [(self.method, 'fm-method'), (self.reward, 'fm-reward'), (self.scale, 'fm-scale'), (self.n_mc, 'fm-nmc'),
-                       (self.steps, 'fm-steps'), (self.seed, 'fm-seed'), (self.readout, 'fm-readout')]:
-            w.add_class(cls)
+        self.controls = _controls(self, method, scale, n_mc, steps, seed, 200)
         if self.images:
             self.fig = go.FigureWidget(data=[go.Heatmap(z=[[0.]], colorscale='gray', zmin=-1, zmax=1, showscale=False)],
                                        layout=dict(width=520, height=520, xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor='x')))
@@ -54,7 +59,7 @@ class SteeringDashboard:
                                        layout=dict(width=520, height=520, xaxis=dict(range=[-lim, lim]), yaxis=dict(range=[-lim, lim], scaleanchor='x')))
         self.fig.layout.margin = dict(l=20, r=20, t=40, b=20)
         self.last = {}
-        for w in (self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed): w.observe(self.update, 'value')
+        for w in self.controls: w.observe(self.update, 'value')
         self.update()
 
     def update(self, change=None):
@@ -77,8 +82,7 @@ class SteeringDashboard:
 
     def widget(self) -> W.Widget:
         "The whole dashboard as one widget (controls, figure, readout)."
-        controls = W.VBox([self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed])
-        return W.VBox([W.HBox([controls, self.fig]), self.readout])
+        return W.VBox([W.HBox([W.VBox(self.controls), self.fig]), self.readout])
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget())
@@ -135,21 +139,13 @@ class TextSteeringDashboard:
         if getattr(model, 'vocab', None) is None or not callable(getattr(model, 'decode', None)):
             raise FlowMapsError("the text dashboard needs a model with a vocabulary (a dfm/mdfm trained on a text file)")
         self.model, self.rewards, self.n, self.show, self.judge = model, dict(rewards), n, show, judge
-        self.method = W.Dropdown(options=list(self.METHODS), value=method, description='method')
-        self.reward = W.Dropdown(options=list(self.rewards), description='reward')
-        self.scale = W.FloatLogSlider(value=scale, base=10, min=-1, max=1.5, step=0.05, description='λ')
-        self.n_mc = W.IntSlider(value=n_mc, min=1, max=64, description='draws N')
-        self.steps = W.IntSlider(value=steps, min=2, max=100, description='steps K')
-        self.seed = W.IntText(value=seed, description='seed')
         self.sampler = W.Dropdown(options=['ode', 'ancestral'], value=sampler, description='sampler')
         self.inner = W.IntSlider(value=inner_nfe, min=1, max=8, description='inner jumps')
-        self.readout, self.samples = W.HTML(), W.HTML()
-        for w, cls in [(self.method, 'fm-method'), (self.reward, 'fm-reward'), (self.scale, 'fm-scale'), (self.n_mc, 'fm-nmc'),
-                       (self.steps, 'fm-steps'), (self.seed, 'fm-seed'), (self.sampler, 'fm-sampler'), (self.inner, 'fm-inner'),
-                       (self.readout, 'fm-readout'), (self.samples, 'fm-samples')]:
-            w.add_class(cls)
+        self.samples = W.HTML()
+        for w, cls in [(self.sampler, 'fm-sampler'), (self.inner, 'fm-inner'), (self.samples, 'fm-samples')]: w.add_class(cls)
+        self.controls = _controls(self, method, scale, n_mc, steps, seed, 100) + [self.sampler, self.inner]
         self.last = {}
-        for w in (self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed, self.sampler, self.inner): w.observe(self.update, 'value')
+        for w in self.controls: w.observe(self.update, 'value')
         self.update()
 
     def _quality(self, texts):
@@ -175,8 +171,7 @@ class TextSteeringDashboard:
 
     def widget(self) -> W.Widget:
         "The whole dashboard as one widget (controls, samples, readout)."
-        controls = W.VBox([self.method, self.reward, self.scale, self.n_mc, self.steps, self.seed, self.sampler, self.inner])
-        return W.VBox([W.HBox([controls, self.samples]), self.readout])
+        return W.VBox([W.HBox([W.VBox(self.controls), self.samples]), self.readout])
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget())

@@ -11,8 +11,8 @@ from .flowmap import FlowMap, time_grid
 from .losses import flow_loss, PAIRS
 
 # %% auto #0
-__all__ = ['MFM_LOSSES', 'context_features', 'MetaMLP', 'MetaUNet', 'default_meta_net', 'check_context', 'MetaFlowMap',
-           'Conditioned', 'outer_context', 'mfm_loss', 'glass_drift']
+__all__ = ['MFM_LOSSES', 'context_features', 'MetaMLP', 'MetaUNet', 'default_meta_net', 'check_context', 'inner_draws',
+           'MetaFlowMap', 'Conditioned', 'outer_context', 'mfm_loss', 'glass_drift']
 
 # %% ../nbs/18_meta.ipynb #1f50f84d
 def context_features(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -60,6 +60,18 @@ def check_context(t, x_t, n: int, shape: tuple):
         raise FlowMapsError(f"outer time t must lie in [0, 1), got values in [{t.min().item():g}, {t.max().item():g}]")
     return t, x_t
 
+def inner_draws(model, x_t, t, n: int, grid, shape: tuple, generator=None, eps=None):
+    "n draws per row of x_t by jumping a meta map's inner flow from its noise over `grid(device)`: [B, n, *shape]."
+    if not isinstance(n, int) or n < 1: raise FlowMapsError(f"n (draws per row) must be a positive integer, got {n!r}")
+    t, x_t = model.context(t, x_t, x_t.shape[0] if torch.is_tensor(x_t) else 0)
+    B = x_t.shape[0]
+    xt, tt = x_t.repeat_interleave(n, 0), t.repeat_interleave(n)
+    y = model.noise(B * n, generator).to(x_t) if eps is None else eps.reshape(B * n, *shape).to(x_t)
+    times = grid(y.device).to(y.dtype)
+    for s, u in zip(times[:-1], times[1:]):
+        y = y + (u - s) * model.v(y, s.expand(B * n), u.expand(B * n), tt, xt)
+    return y.reshape(B, n, *shape)
+
 @register_kind('mfm')
 class MetaFlowMap(FlowMap):
     "Flow map in inner time (s, u) conditioned on (t, x_t): X̄_{s,u}(y; t, x_t) = y + (u − s) v̂_{s,u}(y; t, x_t)."
@@ -86,15 +98,7 @@ class MetaFlowMap(FlowMap):
         return y + bcast(u - s, y) * self.v(y, s, u, t, x_t)
     def sample_posterior(self, x_t, t, n: int = 1, nfe: int = 1, generator=None, eps=None):
         "n i.i.d. draws x₁ ~ p(x₁ | x_t) per row, `nfe` inner jumps each: [B, n, ...]; differentiable in x_t."
-        if not isinstance(n, int) or n < 1: raise FlowMapsError(f"n (draws per row) must be a positive integer, got {n!r}")
-        t, x_t = self.context(t, x_t, x_t.shape[0] if torch.is_tensor(x_t) else 0)
-        B = x_t.shape[0]
-        xt, tt = x_t.repeat_interleave(n, 0), t.repeat_interleave(n)
-        y = self.noise(B * n, generator).to(x_t.dtype) if eps is None else eps.reshape(B * n, *self.data_shape).to(x_t)
-        times = time_grid(nfe, device=y.device, dtype=y.dtype)
-        for s, u in zip(times[:-1], times[1:]):
-            y = y + (u - s) * self.v(y, s.expand(B * n), u.expand(B * n), tt, xt)
-        return y.reshape(B, n, *self.data_shape)
+        return inner_draws(self, x_t, t, n, lambda dev: time_grid(nfe, device=dev), self.data_shape, generator, eps)
 
 # %% ../nbs/18_meta.ipynb #a4317cc4
 class Conditioned:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from .core import FlowMapsError, as_times, bcast, check_finite, register_kind, register_loss
 from .nets import NETS, TimeEmbedding, net_from_config
 from .seqnets import DiT
-from .meta import MetaMLP, check_context, context_features
+from .meta import MetaMLP, check_context, context_features, inner_draws
 from .simplex import ArgmaxSchedule, one_hot, simplex_point
 from .discrete import DiscreteFlowMap, CategoricalData, dfm_loss
 from .evaluate import MarkovChain
@@ -83,16 +83,8 @@ class MetaDiscreteFlowMap(DiscreteFlowMap):
         s, u = as_times(s, y.shape[0], y), as_times(u, y.shape[0], y)
         return y + bcast(u - s, y) * self.v(y, s, u, t, x_t)
     def sample_posterior(self, x_t, t, n: int = 1, nfe: int = 1, generator=None, eps=None):
-        "n i.i.d. draws x₁ ~ p(x₁ | x_t) per row by `nfe` inner jumps from noise: [B, n, L, K] on the simplex."
-        if not isinstance(n, int) or n < 1: raise FlowMapsError(f"n (draws per row) must be a positive integer, got {n!r}")
-        t, x_t = self.context(t, x_t, x_t.shape[0] if torch.is_tensor(x_t) else 0)
-        B = x_t.shape[0]
-        xt, tt = x_t.repeat_interleave(n, 0), t.repeat_interleave(n)
-        y = self.noise(B * n, generator).to(x_t) if eps is None else eps.reshape(B * n, self.L, self.K).to(x_t)
-        times = self.grid(nfe).to(x_t)
-        for s, u in zip(times[:-1], times[1:]):
-            y = y + (u - s) * self.v(y, s.expand(B * n), u.expand(B * n), tt, xt)
-        return y.reshape(B, n, self.L, self.K)
+        "n i.i.d. draws x₁ ~ p(x₁ | x_t) per row by `nfe` inner jumps from noise (on the schedule): [B, n, L, K] on the simplex."
+        return inner_draws(self, x_t, t, n, lambda dev: self.grid(nfe).to(dev), self.state_shape, generator, eps)
 
 # %% ../nbs/24_meta_discrete.ipynb #026ae669
 class ConditionedDFM:
